@@ -1,0 +1,12 @@
+# The wire contract between a lock and the cloud, shared by both sides.
+#
+# Plain Python that runs unchanged on CPython 3.11 and MicroPython 1.2x (ESP32 and unix port):
+# no typing, dataclasses, enum, hmac or functools. docs/PROTOCOL.md describes it for other clients.
+#
+#   hmac_sha256   HMAC-SHA256 on hashlib.sha256, constant-time compare
+#   canonical     the canonical JSON bytes that signatures cover
+#   credentials   normalization and keyed hashing of card and phone credentials
+#   schedule      UTC-offset tables, weekday/time windows, validity: shared access semantics
+#   messages      message kinds, field rules, size limit, signing, and the verifying decoder
+
+PROTOCOL_VERSION = 1
