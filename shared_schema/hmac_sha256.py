@@ -2,24 +2,41 @@
 import hashlib
 
 _BLOCK_SIZE = 64
-_IPAD = bytes(0x36 for _ in range(_BLOCK_SIZE))
-_OPAD = bytes(0x5C for _ in range(_BLOCK_SIZE))
 
 
-def _xor(data, pad):
-    return bytes(a ^ b for a, b in zip(data, pad))
+def _padded_key(key, pad):
+    if len(key) > _BLOCK_SIZE:
+        key = hashlib.sha256(key).digest()
+    padded = bytearray(_BLOCK_SIZE)
+    for i in range(_BLOCK_SIZE):
+        padded[i] = (key[i] if i < len(key) else 0) ^ pad
+    return padded
+
+
+class HmacSha256:
+    """Incremental HMAC-SHA256: update() any number of times, then digest() once.
+
+    Lets a signature be computed over a message streamed piece by piece, without ever holding the
+    message's bytes whole (the lock has about 100 KB of heap)."""
+
+    def __init__(self, key):
+        self._outer_key = _padded_key(key, 0x5C)
+        self._inner = hashlib.sha256(_padded_key(key, 0x36))
+
+    def update(self, data):
+        self._inner.update(data)
+
+    def digest(self):
+        outer = hashlib.sha256(self._outer_key)
+        outer.update(self._inner.digest())
+        return outer.digest()
 
 
 def hmac_sha256(key, message):
     """Return the 32-byte HMAC-SHA256 of `message` (bytes) under `key` (bytes)."""
-    if len(key) > _BLOCK_SIZE:
-        key = hashlib.sha256(key).digest()
-    key = key + bytes(_BLOCK_SIZE - len(key))
-    inner = hashlib.sha256(_xor(key, _IPAD))
-    inner.update(message)
-    outer = hashlib.sha256(_xor(key, _OPAD))
-    outer.update(inner.digest())
-    return outer.digest()
+    mac = HmacSha256(key)
+    mac.update(message)
+    return mac.digest()
 
 
 def compare_digest(a, b):

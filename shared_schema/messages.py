@@ -11,9 +11,9 @@
 import json
 
 from shared_schema import PROTOCOL_VERSION
-from shared_schema.canonical import CanonicalError, canonical_bytes
+from shared_schema.canonical import CanonicalError, canonical_bytes, write_canonical
 from shared_schema.credentials import HASH_HEX_CHARS
-from shared_schema.hmac_sha256 import compare_digest, hmac_sha256
+from shared_schema.hmac_sha256 import HmacSha256, compare_digest
 from shared_schema.schedule import MAX_WINDOWS, offset_table_error, window_error
 
 try:
@@ -27,8 +27,8 @@ MAX_COUNTER = (1 << 53) - 1
 MAX_COMMAND_LIFETIME_S = 600
 MAX_DEVICE_ID_CHARS = 32
 # Sized so that the worst-case entry (8 windows, full validity) still fits: see test_vectors.
-MAX_ENTRIES_PER_CHUNK = 12
-MAX_EVENTS_PER_BATCH = 40
+MAX_ENTRIES_PER_CHUNK = 16
+MAX_EVENTS_PER_BATCH = 32
 MAX_DELETES_PER_DELTA = 64
 
 UP = "up"  # lock -> cloud
@@ -268,11 +268,14 @@ def _envelope_error(message, direction, device_id):
 
 
 def _signature(secret, message):
+    # The canonical bytes of the message without "s", streamed straight into the MAC.
     unsigned = {}
     for key in message:
         if key != "s":
             unsigned[key] = message[key]
-    return hmac_sha256(secret, canonical_bytes(unsigned))
+    mac = HmacSha256(secret)
+    write_canonical(unsigned, mac)
+    return mac.digest()
 
 
 def decode(raw, secret, device_id, direction, last_counter, now):
