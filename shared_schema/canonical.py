@@ -31,7 +31,7 @@ def _string(text, sink):
     sink.update(b'"')
     clean_from = 0
     for i, ch in enumerate(text):
-        if ch in _ESCAPES or not 0x20 <= ord(ch) < 0x80:
+        if ch in _ESCAPES or not 0x20 <= ord(ch) < 0x7F:
             if clean_from < i:
                 sink.update(text[clean_from:i].encode())
             sink.update(_escape(ch).encode())
