@@ -1,0 +1,507 @@
+# PN532 NFC controller: frame layer, commands, I2C and UART (HSU) transports, non-blocking card poller.
+#
+# Written from NXP's PN532 User Manual (UM0701-02), section 6.2 (frames) and 7 (commands).
+#
+#   normal information frame   00 00 FF LEN LCS TFI PD0..PDn DCS 00
+#       LEN = bytes in TFI+PD0..PDn, LEN + LCS == 0 (mod 256), TFI + PD0 + ... + PDn + DCS == 0 (mod 256)
+#       TFI = D4 host -> PN532, D5 PN532 -> host; PD0 is the command code (the answer's is command + 1)
+#   extended frame             00 00 FF FF FF LENM LENL LCS TFI PD0..PDn DCS 00  (LENM+LENL+LCS == 0)
+#   ACK                        00 00 FF 00 FF 00       (PN532 accepted a command; host -> PN532: abort)
+#   NACK                       00 00 FF FF 00 00       (host -> PN532: send your last answer again)
+#   error frame                00 00 FF 01 FF 7F 81 00 (PN532 could not parse what the host sent)
+#
+# Nothing in this module blocks without a deadline and nothing touches `machine`: the transports take any
+# object with the I2C (readfrom_into/writeto) or UART (read/write/any) methods, so tests drive them with a
+# fake serial port and the ESP32 HAL hands in real machine.I2C / machine.UART objects.
+import time
+
+try:
+    from micropython import const
+except ImportError:  # CPython (type checking, tools)
+
+    def const(value):  # type: ignore[no-redef]
+        return value
+
+
+TFI_HOST = const(0xD4)
+TFI_PN532 = const(0xD5)
+
+ACK_FRAME = b"\x00\x00\xff\x00\xff\x00"
+NACK_FRAME = b"\x00\x00\xff\xff\x00\x00"
+ERROR_FRAME = b"\x00\x00\xff\x01\xff\x7f\x81\x00"
+
+# What parse_frame() found.
+FRAME_DATA = const(0)
+FRAME_ACK = const(1)
+FRAME_NACK = const(2)
+FRAME_ERROR = const(3)
+
+# Command codes (UM0701-02 section 7).
+CMD_GET_FIRMWARE_VERSION = const(0x02)
+CMD_SAM_CONFIGURATION = const(0x14)
+CMD_RF_CONFIGURATION = const(0x32)
+CMD_IN_LIST_PASSIVE_TARGET = const(0x4A)
+
+# InListPassiveTarget baud rate / modulation (BrTy).
+BRTY_106_TYPE_A = const(0x00)
+BRTY_212_FELICA = const(0x01)
+
+# FeliCa Polling command: code 00, system code FF FF (any), request code 00 (no extra data), time slot 00.
+FELICA_POLLING = b"\x00\xff\xff\x00\x00"
+# POL_RES: length byte, response code 01, IDm (8), PMm (8) [, system code (2) when requested].
+_FELICA_RESPONSE_CODE = const(0x01)
+_FELICA_POL_RES_LENGTHS = (18, 20)
+_ISO14443A_UID_LENGTHS = (4, 7, 10)
+
+# A frame longer than this is refused (the biggest answer we ask for is a FeliCa target, ~25 bytes).
+MAX_FRAME_BYTES = const(64)
+# HSU wake-up (UM0701-02 section 7.2.11 and the HSU notes): 55 55 then a long run of 00.
+UART_WAKEUP = b"\x55\x55" + bytes(14)
+I2C_ADDRESS = const(0x24)
+
+KIND_FELICA = "felica"
+KIND_ISO14443A = "iso14443a"
+
+
+class PN532Error(Exception):
+    """Anything that went wrong talking to the PN532; str(error) is a short stable code."""
+
+
+class FrameError(PN532Error):
+    """A frame that is not a valid PN532 frame."""
+
+
+class ChecksumError(FrameError):
+    """LCS or DCS does not add up: the bytes were corrupted on the wire."""
+
+
+class TruncatedFrame(FrameError):
+    """The bytes end before the frame does."""
+
+
+class PN532Timeout(PN532Error):
+    """No (complete) answer before the deadline."""
+
+
+class NackReceived(PN532Error):
+    """The PN532 answered with a NACK frame."""
+
+
+class ApplicationError(PN532Error):
+    """The PN532 answered with its error frame (it did not understand the command frame)."""
+
+
+def checksum(data, start=0, end=None):
+    """The value that makes the byte sum of data[start:end] plus it equal 0 mod 256."""
+    total = 0
+    for index in range(start, len(data) if end is None else end):
+        total += data[index]
+    return (-total) & 0xFF
+
+
+def build_frame(tfi, payload):
+    """An information frame carrying TFI + payload (normal, or extended beyond 254 payload bytes)."""
+    length = len(payload) + 1
+    if length > 0xFFFF - 1:
+        raise FrameError("frame_too_long")
+    body = bytes((tfi,)) + bytes(payload)
+    dcs = checksum(body)
+    if length <= 0xFF - 1:
+        head = bytes((0x00, 0x00, 0xFF, length, (-length) & 0xFF))
+    else:
+        high, low = length >> 8, length & 0xFF
+        head = bytes((0x00, 0x00, 0xFF, 0xFF, 0xFF, high, low, (-(high + low)) & 0xFF))
+    return head + body + bytes((dcs, 0x00))
+
+
+def _find_start(buf, start, end):
+    # The start code is 00 FF; the preamble 00 before it and any leading noise are skipped.
+    index = start
+    while index + 1 < end:
+        if buf[index] == 0x00 and buf[index + 1] == 0xFF:
+            return index + 2
+        index += 1
+    return -1
+
+
+def parse_frame(buf, expect_tfi=TFI_PN532, start=0, end=None):
+    """Find and check the first frame in buf[start:end].
+
+    Returns (kind, payload, next_index): kind is FRAME_DATA / FRAME_ACK / FRAME_NACK / FRAME_ERROR,
+    payload the bytes after the TFI (b"" for the others), next_index where the following bytes begin.
+    Raises TruncatedFrame (read more and try again), ChecksumError or FrameError.
+    """
+    end = len(buf) if end is None else end
+    at = _find_start(buf, start, end)
+    if at < 0:
+        raise TruncatedFrame("no_start_code")
+    if at + 2 > end:
+        raise TruncatedFrame("truncated_header")
+    length, lcs = buf[at], buf[at + 1]
+    if length == 0x00 and lcs == 0xFF:
+        return FRAME_ACK, b"", _skip_postamble(buf, at + 2, end)
+    if length == 0xFF and lcs == 0x00:
+        return FRAME_NACK, b"", _skip_postamble(buf, at + 2, end)
+    if length == 0xFF and lcs == 0xFF:
+        if at + 5 > end:
+            raise TruncatedFrame("truncated_header")
+        high, low, lcs = buf[at + 2], buf[at + 3], buf[at + 4]
+        if (high + low + lcs) & 0xFF:
+            raise ChecksumError("length_checksum")
+        length = (high << 8) | low
+        data_at = at + 5
+    else:
+        if (length + lcs) & 0xFF:
+            raise ChecksumError("length_checksum")
+        data_at = at + 2
+    if length == 0:
+        raise FrameError("empty_frame")
+    if length > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_long")
+    if data_at + length + 1 > end:
+        raise TruncatedFrame("truncated_data")
+    if checksum(buf, data_at, data_at + length) != buf[data_at + length]:
+        raise ChecksumError("data_checksum")
+    next_index = _skip_postamble(buf, data_at + length + 1, end)
+    if length == 1 and buf[data_at] == 0x7F:
+        return FRAME_ERROR, b"", next_index
+    if buf[data_at] != expect_tfi:
+        raise FrameError("bad_tfi")
+    return FRAME_DATA, bytes(buf[data_at + 1 : data_at + length]), next_index
+
+
+def _skip_postamble(buf, index, end):
+    return index + 1 if index < end and buf[index] == 0x00 else index
+
+
+# --- transports ----------------------------------------------------------------------------------
+# Both offer: write(frame), ready() -> bool (a frame can be read now), read_frame(timeout_ms) -> (kind,
+# payload), discard(). read_frame never waits longer than timeout_ms.
+
+
+class I2CTransport:
+    """PN532 on I2C: every read starts with a status byte whose bit 0 says the PN532 has an answer."""
+
+    def __init__(self, i2c, address=I2C_ADDRESS):
+        self._i2c = i2c
+        self._address = address
+        self._status = bytearray(1)
+        self._buf = bytearray(MAX_FRAME_BYTES + 10)
+
+    def write(self, frame):
+        try:
+            self._i2c.writeto(self._address, frame)
+        except OSError:  # the chip NAKs its address while it wakes up or if it is not fitted
+            raise PN532Error("i2c_write_failed")
+
+    def ready(self):
+        try:
+            self._i2c.readfrom_into(self._address, self._status)
+        except OSError:
+            return False
+        return bool(self._status[0] & 0x01)
+
+    def read_frame(self, timeout_ms):
+        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
+        while not self.ready():
+            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+                raise PN532Timeout("timeout")
+            time.sleep_ms(1)
+        try:
+            # One transaction returns the whole frame after the status byte; trailing bytes are ignored.
+            self._i2c.readfrom_into(self._address, self._buf)
+        except OSError:
+            raise PN532Error("i2c_read_failed")
+        if not self._buf[0] & 0x01:
+            raise PN532Timeout("not_ready")
+        kind, payload, _ = parse_frame(self._buf, TFI_PN532, 1)
+        return kind, payload
+
+    def discard(self):
+        pass  # an I2C read always starts at the beginning of the PN532's current answer
+
+
+class UARTTransport:
+    """PN532 on its high-speed UART (HSU, 115200 8N1): a byte stream, reassembled into frames here."""
+
+    def __init__(self, uart):
+        self._uart = uart
+        self._buf = bytearray(MAX_FRAME_BYTES + 16)
+        self._count = 0
+
+    def wake(self):
+        # After power-on the PN532 sleeps (LowVbat); this preamble wakes it before the first command.
+        self._uart.write(UART_WAKEUP)
+
+    def write(self, frame):
+        self.discard()
+        self._uart.write(frame)
+
+    def discard(self):
+        self._count = 0
+        while self._uart.any():
+            if not self._uart.read(self._uart.any()):
+                break
+
+    def _fill(self):
+        room = len(self._buf) - self._count
+        waiting = self._uart.any()
+        if waiting and room:
+            chunk = self._uart.read(min(waiting, room))
+            if chunk:
+                self._buf[self._count : self._count + len(chunk)] = chunk
+                self._count += len(chunk)
+
+    def _take(self):
+        # Returns (kind, payload) and drops the frame's bytes, or None if no complete frame yet.
+        self._fill()
+        try:
+            kind, payload, used = parse_frame(self._buf, TFI_PN532, 0, self._count)
+        except TruncatedFrame:
+            if self._count == len(self._buf):
+                self._count = 0
+                raise FrameError("frame_too_long")
+            return None
+        except FrameError:
+            self._count = 0  # a bad frame poisons the stream: drop what we have
+            raise
+        self._buf[: self._count - used] = self._buf[used : self._count]
+        self._count -= used
+        return kind, payload
+
+    def ready(self):
+        self._fill()
+        try:
+            parse_frame(self._buf, TFI_PN532, 0, self._count)
+        except TruncatedFrame:
+            return False
+        except FrameError:
+            return True  # read_frame will report it
+        return True
+
+    def read_frame(self, timeout_ms):
+        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
+        while True:
+            found = self._take()
+            if found is not None:
+                return found
+            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+                raise PN532Timeout("timeout")
+            time.sleep_ms(1)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+class PN532:
+    """Command level: send a command, wait for the ACK, read and check the answer."""
+
+    def __init__(self, transport, ack_timeout_ms=30, response_timeout_ms=100):
+        self.transport = transport
+        self.ack_timeout_ms = ack_timeout_ms
+        self.response_timeout_ms = response_timeout_ms
+
+    def send_command(self, command, params=b""):
+        """Write the command frame and wait (bounded) for the PN532's ACK."""
+        self.transport.write(build_frame(TFI_HOST, bytes((command,)) + bytes(params)))
+        kind, _ = self.transport.read_frame(self.ack_timeout_ms)
+        if kind == FRAME_ACK:
+            return
+        if kind == FRAME_NACK:
+            raise NackReceived("nack")
+        if kind == FRAME_ERROR:
+            raise ApplicationError("error_frame")
+        raise FrameError("expected_ack")
+
+    def read_response(self, command, timeout_ms=None):
+        """Read the answer to `command`; one checksum failure is retried by sending a NACK."""
+        timeout = self.response_timeout_ms if timeout_ms is None else timeout_ms
+        try:
+            kind, payload = self.transport.read_frame(timeout)
+        except ChecksumError:
+            self.transport.write(NACK_FRAME)  # UM0701-02: NACK asks the PN532 to send the answer again
+            kind, payload = self.transport.read_frame(timeout)
+        if kind == FRAME_ERROR:
+            raise ApplicationError("error_frame")
+        if kind != FRAME_DATA:
+            raise FrameError("expected_response")
+        if not payload or payload[0] != command + 1:
+            raise FrameError("unexpected_response")
+        return payload[1:]
+
+    def abort(self):
+        # An ACK from the host makes the PN532 drop the command in progress (e.g. a poll with no card).
+        self.transport.write(ACK_FRAME)
+        self.transport.discard()
+
+    def call(self, command, params=b"", timeout_ms=None):
+        self.send_command(command, params)
+        try:
+            return self.read_response(command, timeout_ms)
+        except PN532Timeout:
+            self.abort()
+            raise
+
+    def get_firmware_version(self):
+        """(IC, Ver, Rev, Support): a PN532 answers IC = 0x32."""
+        data = self.call(CMD_GET_FIRMWARE_VERSION)
+        if len(data) != 4:
+            raise FrameError("bad_response_length")
+        return data[0], data[1], data[2], data[3]
+
+    def sam_configuration(self, mode=0x01, timeout=0x14, use_irq=0x01):
+        """Normal mode (no secure access module); required once after power-on."""
+        self.call(CMD_SAM_CONFIGURATION, bytes((mode, timeout, use_irq)))
+
+    def set_passive_retries(self, retries):
+        """RFConfiguration item 5: MxRtyATR, MxRtyPSL, MxRtyPassiveActivation (0xFF would wait forever)."""
+        self.call(CMD_RF_CONFIGURATION, bytes((0x05, 0xFF, 0x01, retries)))
+
+
+def in_list_params(brty):
+    """InListPassiveTarget parameters: at most one target, at `brty`."""
+    if brty == BRTY_212_FELICA:
+        return bytes((0x01, BRTY_212_FELICA)) + FELICA_POLLING
+    return bytes((0x01, BRTY_106_TYPE_A))
+
+
+def parse_target_a(data):
+    """InListPassiveTarget answer at 106 kbps type A -> UID bytes, or None when no card answered.
+
+    Tg, SENS_RES (2), SEL_RES, NFCIDLength, NFCID1 [, ATS] after NbTg.
+    """
+    if not data:
+        raise FrameError("bad_target_data")
+    if data[0] == 0:
+        return None
+    if len(data) < 6:
+        raise FrameError("bad_target_data")
+    uid_length = data[5]
+    if uid_length not in _ISO14443A_UID_LENGTHS or len(data) < 6 + uid_length:
+        raise FrameError("bad_uid_length")
+    return bytes(data[6 : 6 + uid_length])
+
+
+def parse_target_felica(data):
+    """InListPassiveTarget answer at 212 kbps FeliCa -> (IDm, PMm), or None when no card answered.
+
+    Tg, POL_RES length, response code 01, IDm (8), PMm (8) [, system code (2)] after NbTg.
+    """
+    if not data:
+        raise FrameError("bad_target_data")
+    if data[0] == 0:
+        return None
+    if len(data) < 4:
+        raise FrameError("bad_target_data")
+    pol_length = data[2]
+    if pol_length not in _FELICA_POL_RES_LENGTHS or len(data) < 2 + pol_length:
+        raise FrameError("bad_target_data")
+    if data[3] != _FELICA_RESPONSE_CODE:
+        raise FrameError("bad_felica_response_code")
+    return bytes(data[4:12]), bytes(data[12:20])
+
+
+# --- the reader the core polls -------------------------------------------------------------------
+
+_IDLE = const(0)
+_WAITING = const(1)
+_DOWN = const(2)
+
+
+class CardPoller:
+    """hw.reader for the core: poll() -> None or (kind, uid); never blocks for long, never raises.
+
+    Alternates 106 kbps type A and FeliCa polls. A poll is sent, and its answer collected by a later
+    poll() call once the PN532 says it is ready, so the event loop keeps running while the RF field
+    searches. A card that stays on the reader is reported once; it is reported again after a poll of its
+    technology came back empty. Errors are counted by code in `errors`; after one the chip is
+    re-initialised (bounded) on a later poll.
+    """
+
+    def __init__(self, pn532, ticks_ms=None, ticks_diff=None, poll_timeout_ms=150, retry_ms=2000,
+                 wake=None):
+        self.pn532 = pn532
+        self._ticks_ms = ticks_ms or time.ticks_ms
+        self._ticks_diff = ticks_diff or time.ticks_diff
+        self.poll_timeout_ms = poll_timeout_ms
+        self.retry_ms = retry_ms
+        self._wake = wake  # UART transports need the wake-up preamble before SAMConfiguration
+        self._state = _DOWN
+        self._since = self._ticks_ms() - retry_ms
+        self._brty = BRTY_106_TYPE_A
+        self._present = {BRTY_106_TYPE_A: None, BRTY_212_FELICA: None}
+        self.firmware = None
+        self.errors = {}
+        self.last_error = None
+        self._frames = {
+            BRTY_106_TYPE_A: in_list_params(BRTY_106_TYPE_A),
+            BRTY_212_FELICA: in_list_params(BRTY_212_FELICA),
+        }
+
+    def _count(self, code):
+        self.last_error = code
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def begin(self):
+        """Wake and configure the chip; True when it answered like a PN532."""
+        try:
+            if self._wake is not None:
+                self._wake()
+            self.pn532.sam_configuration()
+            self.firmware = self.pn532.get_firmware_version()
+            # One passive activation retry: an empty field answers NbTg = 0 instead of waiting forever.
+            self.pn532.set_passive_retries(0x01)
+        except PN532Error as exc:
+            self._count(str(exc) or type(exc).__name__)
+            self._state = _DOWN
+            self._since = self._ticks_ms()
+            return False
+        self._state = _IDLE
+        return True
+
+    def poll(self):
+        try:
+            return self._step()
+        except PN532Error as exc:
+            self._count(str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - the poll loop must survive any driver fault
+            self._count("driver_" + type(exc).__name__)
+        self._state = _DOWN
+        self._since = self._ticks_ms()
+        return None
+
+    def _step(self):
+        now = self._ticks_ms()
+        if self._state == _DOWN:
+            if self._ticks_diff(now, self._since) >= self.retry_ms:
+                self.begin()
+            return None
+        if self._state == _IDLE:
+            self.pn532.send_command(CMD_IN_LIST_PASSIVE_TARGET, self._frames[self._brty])
+            self._state = _WAITING
+            self._since = now
+            return None
+        if not self.pn532.transport.ready():
+            if self._ticks_diff(now, self._since) >= self.poll_timeout_ms:
+                self.pn532.abort()
+                self._count("poll_timeout")
+                self._next()
+            return None
+        data = self.pn532.read_response(CMD_IN_LIST_PASSIVE_TARGET, 10)
+        brty = self._brty
+        self._next()
+        if brty == BRTY_212_FELICA:
+            found = parse_target_felica(data)
+            uid = found[0] if found else None
+            kind = KIND_FELICA
+        else:
+            uid = parse_target_a(data)
+            kind = KIND_ISO14443A
+        if uid == self._present[brty]:
+            return None
+        self._present[brty] = uid
+        return None if uid is None else (kind, uid)
+
+    def _next(self):
+        self._state = _IDLE
+        self._brty = BRTY_212_FELICA if self._brty == BRTY_106_TYPE_A else BRTY_106_TYPE_A
