@@ -103,7 +103,7 @@ def build_frame(tfi, payload):
     """An information frame carrying TFI + payload (normal, or extended beyond 254 payload bytes)."""
     length = len(payload) + 1
     if length > 0xFFFF - 1:
-        raise FrameError("frame_too_long")
+        raise FrameError("frame_too_long") from None
     body = bytes((tfi,)) + bytes(payload)
     dcs = checksum(body)
     if length <= 0xFF - 1:
@@ -157,7 +157,7 @@ def parse_frame(buf, expect_tfi=TFI_PN532, start=0, end=None):
     if length == 0:
         raise FrameError("empty_frame")
     if length > MAX_FRAME_BYTES:
-        raise FrameError("frame_too_long")
+        raise FrameError("frame_too_long") from None
     if data_at + length + 1 > end:
         raise TruncatedFrame("truncated_data")
     if checksum(buf, data_at, data_at + length) != buf[data_at + length]:
@@ -192,7 +192,7 @@ class I2CTransport:
         try:
             self._i2c.writeto(self._address, frame)
         except OSError:  # the chip NAKs its address while it wakes up or if it is not fitted
-            raise PN532Error("i2c_write_failed")
+            raise PN532Error("i2c_write_failed") from None
 
     def ready(self):
         try:
@@ -211,7 +211,7 @@ class I2CTransport:
             # One transaction returns the whole frame after the status byte; trailing bytes are ignored.
             self._i2c.readfrom_into(self._address, self._buf)
         except OSError:
-            raise PN532Error("i2c_read_failed")
+            raise PN532Error("i2c_read_failed") from None
         if not self._buf[0] & 0x01:
             raise PN532Timeout("not_ready")
         kind, payload, _ = parse_frame(self._buf, TFI_PN532, 1)
@@ -260,7 +260,7 @@ class UARTTransport:
         except TruncatedFrame:
             if self._count == len(self._buf):
                 self._count = 0
-                raise FrameError("frame_too_long")
+                raise FrameError("frame_too_long") from None
             return None
         except FrameError:
             self._count = 0  # a bad frame poisons the stream: drop what we have

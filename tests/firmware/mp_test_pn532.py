@@ -8,6 +8,7 @@ if "firmware" not in sys.path:
     sys.path.insert(0, "firmware")
 
 from drivers import pn532  # noqa: E402
+
 from tests.firmware.pn532_fakes import FakeI2C, FakeUART, frame  # noqa: E402
 
 ACK = frame("00 00 FF 00 FF 00")
@@ -44,9 +45,9 @@ def _raises(error_type, code, func, *args):
     try:
         func(*args)
     except error_type as exc:
-        assert str(exc) == code, "expected %s, got %s" % (code, exc)
+        assert str(exc) == code, f"expected {code}, got {exc}"
         return
-    raise AssertionError("expected %s(%s)" % (error_type.__name__, code))
+    raise AssertionError(f"expected {error_type.__name__}({code})")
 
 
 def _uart_chip(script, chunk=None):
@@ -103,7 +104,7 @@ def test_truncated_frames_are_reported_at_every_cut():
             pn532.parse_frame(TARGET_FELICA[:cut])
         except pn532.TruncatedFrame:
             continue
-        raise AssertionError("cut at %d was accepted" % cut)
+        raise AssertionError(f"cut at {cut} was accepted")
     # The postamble is not needed to use the frame.
     kind, payload, _ = pn532.parse_frame(TARGET_FELICA[:-1])
     assert kind == pn532.FRAME_DATA and payload[0] == 0x4B
@@ -175,7 +176,8 @@ def test_no_target_answers_none():
 
 
 def test_bad_target_data_is_refused():
-    _raises(pn532.FrameError, "bad_uid_length", pn532.parse_target_a, frame("01 01 00 04 08 05 A1 B2 C3 D4 E5"))
+    five_byte_uid = frame("01 01 00 04 08 05 A1 B2 C3 D4 E5")
+    _raises(pn532.FrameError, "bad_uid_length", pn532.parse_target_a, five_byte_uid)
     _raises(pn532.FrameError, "bad_uid_length", pn532.parse_target_a, frame("01 01 00 04 08 07 A1 B2 C3"))
     _raises(pn532.FrameError, "bad_target_data", pn532.parse_target_a, frame("01 01 00"))
     _raises(pn532.FrameError, "bad_target_data", pn532.parse_target_felica, frame("01 01 12 01 01 2E"))
