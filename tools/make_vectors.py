@@ -56,7 +56,7 @@ def _worst_case_snapshot():
     window = [m.ROLE_ADMIN and 127, 1439, 1438]
     entries = []
     for i in range(m.MAX_ENTRIES_PER_CHUNK):
-        entries.append(["%032x" % (0xFFFFFFFF00 + i), 1, m.MAX_COUNTER - 1, m.MAX_COUNTER, [window] * 8])
+        entries.append([f"{0xFFFFFFFF00 + i:032x}", 1, m.MAX_COUNTER - 1, m.MAX_COUNTER, [window] * 8])
     payload = {"ver": m.MAX_COUNTER, "i": 99998, "of": 99999, "e": entries}
     return _valid("snapshot_chunk_worst_case_size", "snap", m.MAX_COUNTER, payload, device="x" * 32)
 
@@ -163,7 +163,8 @@ def invalid_messages() -> list:
         case("command_unknown_action", _resign("cmd", 54, {"id": "c-4", "action": "explode"},
                                                expires=T0 + 60), "bad_field:p.action"),
         case("command_clock_unknown", cmd, "expiry_unverifiable", now=None),
-        case("float_in_unknown_field", _tamper(_resign("ev_ack", 55, {"upto": 3, "extra": 2}), '"extra":2', '"extra":1.5'),
+        case("float_in_unknown_field",
+             _tamper(_resign("ev_ack", 55, {"upto": 3, "extra": 2}), '"extra":2', '"extra":1.5'),
              "not_canonical"),
         case("snapshot_unsorted", _resign("snap", 56, {"ver": 2, "i": 0, "of": 1,
                                                        "e": [[ORDERED[1], 0, 0, 0, []],
@@ -176,7 +177,7 @@ def invalid_messages() -> list:
                                                          "e": [[HASH_A, 0, 0, 0, [[0, 60, 120]]]]}),
              "bad_field:p.e"),
         case("snapshot_too_many_entries", _resign("snap", 60, {"ver": 2, "i": 0, "of": 1, "e": [
-            ["%032x" % i, 0, 0, 0, []] for i in range(m.MAX_ENTRIES_PER_CHUNK + 1)]}), "bad_field:p.e"),
+            [f"{i:032x}", 0, 0, 0, []] for i in range(m.MAX_ENTRIES_PER_CHUNK + 1)]}), "bad_field:p.e"),
         case("delta_not_forward", _resign("delta", 61, {"base": 6, "ver": 6, "add": [], "del": []}),
              "bad_field:p.ver"),
         case("time_offsets_unordered", _resign("time", 62, {"now": T0, "offsets": [[T0, 60], [T0, 120]]}),
@@ -195,7 +196,8 @@ def credentials() -> dict:
         (KIND_ISO14443A, "04-11-22-33-44-55-66-77-88-99"),
         (KIND_PHONE, "00112233445566778899aabbccddeeff"),
     ]:
-        cases.append({"kind": kind, "identifier": identifier, "normalized_hex": normalize(kind, identifier).hex(),
+        cases.append({"kind": kind, "identifier": identifier,
+                      "normalized_hex": normalize(kind, identifier).hex(),
                       "hash": credential_hash(SITE_KEY, kind, identifier), "assurance": assurance(kind)})
     invalid = []
     for kind, identifier in [
