@@ -8,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-AREAS = ("firmware", "cloud")
+AREAS = ("schema", "firmware", "cloud")
 
 
 def main() -> int:

@@ -1,0 +1,51 @@
+# Runs on MicroPython (started by tools/bench_schema.py): decode and encode timings of the wire contract.
+import gc
+import json
+import sys
+import time
+
+sys.path.insert(0, ".")
+from binascii import unhexlify  # noqa: E402
+
+from shared_schema import messages  # noqa: E402
+from shared_schema.credentials import credential_hash_bytes, normalize  # noqa: E402
+
+ROUNDS = 50
+
+
+def _case(name):
+    with open("shared_schema/vectors/" + name) as f:
+        vectors = json.load(f)
+    return vectors, vectors["cases"][0]
+
+
+def _bench_decode(name):
+    vectors, case = _case(name)
+    secret = unhexlify(vectors["secret_hex"])
+    wire = case["wire"].encode()
+    device, direction = vectors["device_id"], case["direction"]
+    vectors = case = None
+    gc.collect()
+    free_before = gc.mem_free()
+    start = time.ticks_us()
+    for _ in range(ROUNDS):
+        message, error = messages.decode(wire, secret, device, direction, 0, 10)
+        assert error is None
+        message = None
+    elapsed = time.ticks_diff(time.ticks_us(), start) / ROUNDS
+    print("decode %-28s %5d bytes  %8.0f us/message  heap free before %d" % (name, len(wire), elapsed, free_before))
+
+
+def _bench_credential_hash():
+    key = b"k" * 32
+    normalized = normalize("felica", b"\x01\x02\x03\x04\x05\x06\x07\x08")
+    start = time.ticks_us()
+    for _ in range(1000):
+        credential_hash_bytes(key, normalized)
+    print("credential hash (HMAC-SHA256, truncated)       %8.1f us/hash" % (time.ticks_diff(time.ticks_us(), start) / 1000))
+
+
+_bench_decode("messages_valid.json")
+_bench_decode("largest_snapshot_chunk.json")
+_bench_decode("largest_event_batch.json")
+_bench_credential_hash()
