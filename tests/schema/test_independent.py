@@ -76,3 +76,11 @@ def test_vectors_are_up_to_date() -> None:
     assert _load("messages_invalid.json")["cases"] == json.loads(
         json.dumps({"cases": make_vectors.invalid_messages()})
     )["cases"]
+
+
+def test_protocol_changelog_names_the_current_version() -> None:
+    """A protocol version bump must come with its changelog line in docs/PROTOCOL.md."""
+    from shared_schema import PROTOCOL_VERSION
+
+    changelog = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8").split("## Changelog")[1]
+    assert f"- v{PROTOCOL_VERSION} (" in changelog
