@@ -1,0 +1,146 @@
+# On-flash format of the permission store (docs/FIRMWARE.md "Permission store"): one file
+#
+#   [record 0] ... [record count-1]  [schedule table]  [footer]
+#
+# record (26 bytes, sorted by hash, unique):
+#   hash 16 bytes | role u8 | schedule u8 (0 = any time, else index+1 into the table) |
+#   valid_from u32 | valid_until u32                (Unix seconds UTC, 0 = unbounded)
+# schedule table: per distinct window list, u8 count then count x u32 packed windows
+#   (days << 22 | start_minute << 11 | end_minute); at most 255 distinct lists per store, so a site
+#   with a few group schedules pays ~0 bytes per credential for them.
+# footer (36 bytes): magic, store version, record count, table offset and length, schedule count,
+#   record size, CRC32 of everything before the footer, CRC32 of the footer itself.
+#
+# The footer is written last: a truncated file has no valid footer, and a flipped bit anywhere fails a
+# CRC, so a damaged file is refused as a whole instead of answering wrongly.
+import binascii
+import struct
+
+from micropython import const
+
+from shared_schema.credentials import HASH_BYTES
+from shared_schema.messages import ROLE_ADMIN, ROLE_NORMAL
+from shared_schema.schedule import MAX_WINDOWS, window_error
+
+RECORD_SIZE = const(26)
+RECORD_FORMAT = "<16sBBII"
+FOOTER_SIZE = const(36)
+FOOTER_FORMAT = "<4sQIIIHHI"  # magic, version, count, table_off, table_len, nsets, record_size, body_crc
+FOOTER_MAGIC = b"PSF1"
+MAX_SCHEDULES = const(255)
+# Validity instants are stored as u32 (good until 2106); later instants are clamped, which only changes
+# answers after 2106.
+_U32_MAX = const(0xFFFFFFFF)
+_MAX_COUNTER = (1 << 53) - 1
+_HEX = "0123456789abcdef"
+
+
+def pack_window(window):
+    days, start, end = window
+    return (days << 22) | (start << 11) | end
+
+
+def unpack_window(packed):
+    return [(packed >> 22) & 0x7F, (packed >> 11) & 0x7FF, packed & 0x7FF]
+
+
+def encode_windows(windows):
+    """The schedule-table form of a window list (bytes, usable as a dict key)."""
+    out = bytearray(1 + 4 * len(windows))
+    out[0] = len(windows)
+    for i, window in enumerate(windows):
+        struct.pack_into("<I", out, 1 + 4 * i, pack_window(window))
+    return bytes(out)
+
+
+def _is_uint(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNTER
+
+
+def _hash_bytes(text):
+    if not isinstance(text, str) or len(text) != 2 * HASH_BYTES:
+        return None
+    for ch in text:
+        if ch not in _HEX:
+            return None
+    return binascii.unhexlify(text)
+
+
+def entry_error(entry):
+    """None if `entry` ([hash_hex, role, valid_from, valid_until, windows]) is usable, else a reason."""
+    if not isinstance(entry, (list, tuple)) or len(entry) != 5:
+        return "entry_shape"
+    cred, role, valid_from, valid_until, windows = entry
+    if _hash_bytes(cred) is None:
+        return "entry_hash"
+    if isinstance(role, bool) or role not in (ROLE_NORMAL, ROLE_ADMIN):
+        return "entry_role"
+    if not _is_uint(valid_from) or not _is_uint(valid_until):
+        return "entry_validity"
+    if valid_from and valid_until and valid_until <= valid_from:
+        return "entry_validity"
+    if not isinstance(windows, list) or len(windows) > MAX_WINDOWS:
+        return "entry_windows"
+    for window in windows:
+        if window_error(window):
+            return "entry_windows"
+    return None
+
+
+def entry_hash(entry):
+    return binascii.unhexlify(entry[0])
+
+
+def pack_record(buf, key, role, schedule, valid_from, valid_until):
+    struct.pack_into(
+        RECORD_FORMAT, buf, 0, key, role, schedule, min(valid_from, _U32_MAX), min(valid_until, _U32_MAX)
+    )
+
+
+def pack_footer(version, count, table_len, nsets, body_crc):
+    body = struct.pack(
+        FOOTER_FORMAT, FOOTER_MAGIC, version, count, count * RECORD_SIZE, table_len, nsets, RECORD_SIZE,
+        body_crc,
+    )
+    return body + struct.pack("<I", binascii.crc32(body))
+
+
+def unpack_footer(raw, file_size):
+    """(version, count, table_off, table_len, nsets, body_crc) or None if the footer is not valid."""
+    if len(raw) != FOOTER_SIZE:
+        return None
+    (crc,) = struct.unpack_from("<I", raw, FOOTER_SIZE - 4)
+    if binascii.crc32(raw[: FOOTER_SIZE - 4]) != crc:
+        return None
+    magic, version, count, table_off, table_len, nsets, rec_size, body_crc = struct.unpack_from(
+        FOOTER_FORMAT, raw, 0
+    )
+    if magic != FOOTER_MAGIC or rec_size != RECORD_SIZE or table_off != count * RECORD_SIZE:
+        return None
+    if table_off + table_len + FOOTER_SIZE != file_size or nsets > MAX_SCHEDULES:
+        return None
+    return version, count, table_off, table_len, nsets, body_crc
+
+
+def index_schedules(table, nsets):
+    """Offsets of each window list in the schedule table (bytes), or None if the table is malformed."""
+    offsets = []
+    pos = 0
+    for _ in range(nsets):
+        if pos >= len(table):
+            return None
+        n = table[pos]
+        if n > MAX_WINDOWS or pos + 1 + 4 * n > len(table):
+            return None
+        offsets.append(pos)
+        pos += 1 + 4 * n
+    return offsets if pos == len(table) else None
+
+
+def decode_windows(table, offset):
+    n = table[offset]
+    windows = []
+    for i in range(n):
+        (packed,) = struct.unpack_from("<I", table, offset + 1 + 4 * i)
+        windows.append(unpack_window(packed))
+    return windows

@@ -1,0 +1,289 @@
+# The lock's permission store: which credential hashes may open the door, with role, validity and schedule.
+#
+# Versioned and replaced atomically: a snapshot (streamed in chunks) or a delta (merged with the current
+# file) is written to perm.db.new, closed, verified, then renamed onto perm.db. LittleFS renames are
+# atomic, so a power cut leaves the old or the new version, each checked by CRCs when opened
+# (core.permformat). A store that fails its checks is refused: every tap is denied until a snapshot
+# arrives (the door stays locked for everyone it cannot verify).
+#
+# Lookup is a binary search on the open file (seek + readinto into preallocated buffers): O(log n) reads
+# and no allocation that grows with the table.
+import binascii
+import os
+import struct
+
+from micropython import const
+
+from core import fsutil
+from core import permformat as fmt
+from core.permwriter import TableWriter, WriteError
+from shared_schema.credentials import HASH_BYTES
+
+FILE_NAME = "perm.db"
+STATUS_MISSING = "missing"  # no store yet (fresh device): nobody is known
+STATUS_OK = "ok"
+STATUS_CORRUPT = "corrupt"  # refused: nobody can be verified until a snapshot is applied
+_IO_RECORDS = const(20)  # records per read when verifying or merging (520-byte buffer)
+
+RESULT_PARTIAL = "partial"  # snapshot chunk stored, more expected
+RESULT_APPLIED = "applied"  # new version live
+ERR_BASE_MISMATCH = "base_mismatch"  # delta does not apply to this version: the cloud must send a snapshot
+
+
+class PermStore:
+    def __init__(self, data_dir):
+        self.path = fsutil.join(data_dir, FILE_NAME)
+        self.new_path = self.path + ".new"
+        self.status = STATUS_MISSING
+        self.version = 0
+        self.count = 0
+        # Fields of the record found by the last successful lookup().
+        self.role = 0
+        self.valid_from = 0
+        self.valid_until = 0
+        self.schedule = 0
+        self._file = None
+        self._table = b""
+        self._schedule_offsets = []
+        self._key = bytearray(HASH_BYTES)
+        self._rec = bytearray(fmt.RECORD_SIZE)
+        self._io = bytearray(fmt.RECORD_SIZE * _IO_RECORDS)
+        self._snap = None  # snapshot in progress: [writer, version, next_index, chunk_count]
+        self.open()
+
+    # --- opening and verifying --------------------------------------------------------------------
+
+    def open(self):
+        """(Re)open perm.db and verify it; sets status, version and count."""
+        self._close()
+        self.abort_snapshot()
+        fsutil.remove(self.new_path)  # half-written update from before a power cut
+        self.status, self.version, self.count = STATUS_MISSING, 0, 0
+        self._table, self._schedule_offsets = b"", []
+        size = fsutil.size(self.path)
+        if size < 0:
+            return
+        self._file = open(self.path, "rb")
+        if not self._verify(size):
+            self._close()
+            self.status, self.version, self.count = STATUS_CORRUPT, 0, 0
+            self._table, self._schedule_offsets = b"", []
+            return
+        self.status = STATUS_OK
+
+    def _verify(self, size):
+        f = self._file
+        if size < fmt.FOOTER_SIZE:
+            return False
+        f.seek(size - fmt.FOOTER_SIZE)
+        footer = fmt.unpack_footer(f.read(fmt.FOOTER_SIZE), size)
+        if footer is None:
+            return False
+        version, count, table_off, table_len, nsets, body_crc = footer
+        if self._body_crc(size - fmt.FOOTER_SIZE) != body_crc:
+            return False
+        f.seek(table_off)
+        table = f.read(table_len)
+        offsets = fmt.index_schedules(table, nsets)
+        if len(table) != table_len or offsets is None:
+            return False
+        self.version, self.count = version, count
+        self._table, self._schedule_offsets = table, offsets
+        return True
+
+    def _body_crc(self, length):
+        f = self._file
+        f.seek(0)
+        crc = 0
+        buf = memoryview(self._io)
+        while length > 0:
+            n = f.readinto(buf[: min(length, len(buf))])
+            if not n:
+                return None  # shorter than the footer claims
+            crc = binascii.crc32(buf[:n], crc)
+            length -= n
+        return crc
+
+    def _close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def close(self):
+        self.abort_snapshot()
+        self._close()
+
+    # --- lookup (the tap path) ----------------------------------------------------------------------
+
+    def lookup(self, key):
+        """Find a 16-byte credential hash; True fills role/valid_from/valid_until/schedule."""
+        if self.status != STATUS_OK or len(key) != HASH_BYTES:
+            return False
+        f, probe = self._file, self._key
+        lo, hi = 0, self.count
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            f.seek(mid * fmt.RECORD_SIZE)
+            if f.readinto(probe) != HASH_BYTES:
+                return False
+            if probe < key:
+                lo = mid + 1
+            elif probe == key:
+                f.seek(mid * fmt.RECORD_SIZE)
+                f.readinto(self._rec)
+                _, self.role, self.schedule, self.valid_from, self.valid_until = struct.unpack_from(
+                    fmt.RECORD_FORMAT, self._rec, 0
+                )
+                return True
+            else:
+                hi = mid
+        return False
+
+    def windows(self, schedule=None):
+        """Window list ([[days, start, end], ...]) of a schedule id (default: the last lookup's)."""
+        sid = self.schedule if schedule is None else schedule
+        if sid == 0:
+            return []
+        return fmt.decode_windows(self._table, self._schedule_offsets[sid - 1])
+
+    def _encoded_schedule(self, sid):
+        if sid == 0 or sid > len(self._schedule_offsets):
+            return b"\x00"
+        start = self._schedule_offsets[sid - 1]
+        return self._table[start : start + 1 + 4 * self._table[start]]
+
+    # --- snapshot: chunk i of `of`, entries sorted by hash across all chunks ------------------------
+
+    def snapshot_chunk(self, version, index, of, entries):
+        """Store one chunk; returns RESULT_PARTIAL, RESULT_APPLIED or an error code (snapshot dropped)."""
+        if not isinstance(entries, list) or not 0 <= index < of or version < 1:
+            self.abort_snapshot()
+            return "bad_snapshot_chunk"
+        if index == 0:
+            self.abort_snapshot()
+            fsutil.remove(self.new_path)
+            self._snap = [TableWriter(self.new_path), version, 0, of]
+        snap = self._snap
+        if snap is None or snap[1] != version or snap[2] != index or snap[3] != of:
+            self.abort_snapshot()
+            return "snapshot_out_of_order"
+        writer = snap[0]
+        try:
+            for entry in entries:
+                writer.add_entry(entry)
+        except WriteError as exc:
+            self.abort_snapshot()
+            return str(exc)
+        snap[2] = index + 1
+        if index + 1 < of:
+            return RESULT_PARTIAL
+        self._snap = None
+        return self._install(writer, version)
+
+    def abort_snapshot(self):
+        if self._snap is not None:
+            self._snap[0].abort()
+            self._snap = None
+            fsutil.remove(self.new_path)
+
+    def snapshot_in_progress(self):
+        return self._snap is not None
+
+    # --- delta: merge sorted adds/deletes into a new file -------------------------------------------
+
+    def apply_delta(self, base, version, adds, deletes):
+        """Returns RESULT_APPLIED, ERR_BASE_MISMATCH (send a snapshot) or another error code."""
+        if self.status == STATUS_CORRUPT or base != self.version:
+            return ERR_BASE_MISMATCH
+        if version <= base:
+            return "bad_delta_version"
+        error = _delta_error(adds, deletes)
+        if error:
+            return error
+        self.abort_snapshot()
+        writer = TableWriter(self.new_path)
+        try:
+            self._merge(writer, adds, [binascii.unhexlify(h) for h in deletes])
+        except (WriteError, OSError) as exc:
+            writer.abort()
+            fsutil.remove(self.new_path)
+            return str(exc) if isinstance(exc, WriteError) else "store_io_error"
+        return self._install(writer, version)
+
+    def _merge(self, writer, adds, deletes):
+        ai = di = 0
+        add_key = fmt.entry_hash(adds[0]) if adds else None
+        remaining = self.count
+        if self._file is not None:
+            self._file.seek(0)
+        while remaining > 0:
+            n = min(remaining, _IO_RECORDS)
+            if self._file.readinto(memoryview(self._io)[: n * fmt.RECORD_SIZE]) != n * fmt.RECORD_SIZE:
+                raise OSError("short read")
+            for j in range(n):
+                rec = self._io[j * fmt.RECORD_SIZE : (j + 1) * fmt.RECORD_SIZE]
+                key = bytes(rec[:HASH_BYTES])
+                while add_key is not None and add_key <= key:
+                    writer.add_entry(adds[ai])  # an add with an existing key replaces that record
+                    ai += 1
+                    replaced = add_key == key
+                    add_key = fmt.entry_hash(adds[ai]) if ai < len(adds) else None
+                    if replaced:
+                        key = None
+                        break
+                if key is None:
+                    continue
+                while di < len(deletes) and deletes[di] < key:
+                    di += 1
+                if di < len(deletes) and deletes[di] == key:
+                    continue
+                _, role, sid, valid_from, valid_until = struct.unpack_from(fmt.RECORD_FORMAT, rec, 0)
+                writer.add(key, role, self._encoded_schedule(sid), valid_from, valid_until)
+            remaining -= n
+        while ai < len(adds):
+            writer.add_entry(adds[ai])
+            ai += 1
+
+    def _install(self, writer, version):
+        # The new file is complete and closed; the rename is the single atomic switch-over.
+        try:
+            writer.finish(version)
+            self._close()
+            os.rename(self.new_path, self.path)
+        except OSError:
+            writer.abort()
+            fsutil.remove(self.new_path)
+            self.open()
+            return "store_io_error"
+        self.open()
+        return RESULT_APPLIED if self.status == STATUS_OK else "store_verify_failed"
+
+
+def _delta_error(adds, deletes):
+    if not isinstance(adds, list) or not isinstance(deletes, list):
+        return "bad_delta"
+    previous = None
+    for entry in adds:
+        error = fmt.entry_error(entry)
+        if error:
+            return error
+        if previous is not None and entry[0] <= previous:
+            return "entries_not_sorted"
+        previous = entry[0]
+    previous = None
+    for cred in deletes:
+        if fmt.entry_error([cred, 0, 0, 0, []]):
+            return "bad_delete_hash"
+        if previous is not None and cred <= previous:
+            return "deletes_not_sorted"
+        previous = cred
+    # Adding and deleting the same credential in one delta is contradictory: refuse rather than guess.
+    ai = di = 0
+    while ai < len(adds) and di < len(deletes):
+        if adds[ai][0] == deletes[di]:
+            return "delta_conflict"
+        if adds[ai][0] < deletes[di]:
+            ai += 1
+        else:
+            di += 1
+    return None
