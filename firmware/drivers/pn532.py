@@ -15,13 +15,7 @@
 # fake serial port and the ESP32 HAL hands in real machine.I2C / machine.UART objects.
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython (type checking, tools)
-
-    def const(value):  # type: ignore[no-redef]
-        return value
-
+from micropython import const
 
 TFI_HOST = const(0xD4)
 TFI_PN532 = const(0xD5)

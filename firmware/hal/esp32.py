@@ -1,0 +1,256 @@
+# The ESP32 hardware: the ONLY module of the firmware that builds machine.* objects.
+#
+# build(config) returns the Hardware object the core drives (docs/FIRMWARE_INTERFACES.md in notes,
+# docs/HARDWARE.md for wiring). Every pin and calibration value comes from config; the drivers below
+# take these machine objects as plain arguments, so they also run on the unix port under test.
+# Type-checked with mypy against micropython-esp32-stubs (tests/firmware/test_esp32_hal_types.py).
+import asyncio
+import json
+import os
+import time
+
+import machine
+from drivers.inputs import DebouncedButton, DebouncedSwitch
+from drivers.pn532 import PN532, CardPoller, I2CTransport, UARTTransport
+from drivers.servo import PWM_FREQ_HZ, Servo, ThumbTurn
+from drivers.signals import BUZZER_PATTERNS, LED_PATTERNS, PatternPlayer
+
+# Seconds from 1970-01-01 (Unix, what travels on the wire) to 2000-01-01 (the ESP32's epoch).
+EPOCH_2000_OFFSET = 946684800
+# Written into RTC memory when the clock is set; RTC memory and the RTC itself survive every reset
+# except power loss, so after a watchdog or soft reset the clock is still known to be right.
+_RTC_MARK = b"clk1"
+_HOUSEKEEPING_MS = 20
+BUZZER_FREQ_HZ = 2700
+
+
+def _epoch_offset() -> int:
+    # 946684800 on the ESP32 (2000 epoch), 0 where time already counts from 1970.
+    return EPOCH_2000_OFFSET if time.gmtime(0)[0] == 2000 else 0
+
+
+def _pin_in(number: int) -> machine.Pin:
+    # Switches and buttons pull the pin to GND; the internal pull-up holds it high otherwise.
+    return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_UP)
+
+
+class BuzzerOutput:
+    """A passive piezo on PWM: value(1) sounds the tone, value(0) silences it."""
+
+    def __init__(self, pin: int) -> None:
+        self._pwm = machine.PWM(machine.Pin(pin), freq=BUZZER_FREQ_HZ, duty_u16=0)
+
+    def value(self, level: int) -> None:
+        self._pwm.duty_u16(32768 if level else 0)
+
+
+class NoOutput:
+    """LED or buzzer not fitted: patterns are still tracked, nothing is driven."""
+
+    def value(self, level: int) -> None:
+        pass
+
+
+class Watchdog:
+    """machine.WDT, started only when main.py asks (it cannot be stopped once running)."""
+
+    def __init__(self, timeout_ms: int) -> None:
+        self.timeout_ms = timeout_ms
+        self._wdt: machine.WDT | None = None
+
+    def start(self) -> None:
+        if self._wdt is None and self.timeout_ms > 0:
+            self._wdt = machine.WDT(timeout=self.timeout_ms)
+
+    def feed(self) -> None:
+        if self._wdt is not None:
+            self._wdt.feed()
+
+
+class Clock:
+    """hw.rtc: Unix seconds (1970 epoch, UTC) or None while unset since power-on."""
+
+    def __init__(self, ntp_host: str | None, reset_kept_time: bool) -> None:
+        self._rtc = machine.RTC()
+        self._ntp_host = ntp_host
+        self._offset = _epoch_offset()
+        self.valid = reset_kept_time and bytes(self._rtc.memory()[:4]) == _RTC_MARK
+
+    def now(self) -> int | None:
+        if not self.valid:
+            return None
+        return int(time.time()) + self._offset
+
+    def set(self, unix_seconds: int) -> None:
+        y, mo, d, h, mi, s, wd, _ = time.gmtime(int(unix_seconds) - self._offset)
+        # machine.RTC.datetime takes (year, month, day, weekday, hours, minutes, seconds, subseconds).
+        self._rtc.datetime((y, mo, d, wd, h, mi, s, 0))
+        self._mark()
+
+    def sync_ntp(self) -> bool:
+        """Blocking NTP query (up to ~1 s): never call it on the tap path."""
+        try:
+            import ntptime
+
+            if self._ntp_host:
+                ntptime.host = self._ntp_host
+            ntptime.settime()  # sets the RTC to UTC
+        except Exception:  # noqa: BLE001 - no network, DNS failure, timeout: the clock stays as it was
+            return False
+        self._mark()
+        return True
+
+    def _mark(self) -> None:
+        self.valid = True
+        self._rtc.memory(_RTC_MARK)
+
+
+_RESET_CAUSES = (
+    ("PWRON_RESET", "power_on"),
+    ("HARD_RESET", "hard"),
+    ("WDT_RESET", "watchdog"),
+    ("DEEPSLEEP_RESET", "deep_sleep"),
+    ("SOFT_RESET", "soft"),
+)
+
+
+def boot_reason() -> str:
+    cause = machine.reset_cause()
+    for constant, reason in _RESET_CAUSES:
+        if getattr(machine, constant, None) == cause:
+            return reason
+    return "unknown"
+
+
+class Hardware:
+    """What the core sees. None for anything not fitted."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.data_dir: str = config.get("data_dir") or "/data"
+        _make_dir(self.data_dir)
+        self._boot_reason = boot_reason()
+        self.rtc = Clock(config.get("ntp_host"), self._boot_reason in ("watchdog", "soft", "deep_sleep"))
+        self.watchdog = Watchdog(int(config.get("wdt_ms", 8000)))
+        self.actuator = _build_actuator(config)
+        self.reader = _build_reader(config)
+        self.door = _build_door(config)
+        self.exit_button = _build_exit_button(config)
+        self.led = _build_player(config.get("led_pin"), LED_PATTERNS, _led_output)
+        self.buzzer = _build_player(config.get("buzzer_pin"), BUZZER_PATTERNS, BuzzerOutput)
+        self._started = False
+
+    def ticks_ms(self):  # opaque ticks value, compare with ticks_diff
+        return time.ticks_ms()
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        return time.ticks_diff(a, b)
+
+    def boot_reason(self) -> str:
+        return self._boot_reason
+
+    def report(self, kind: str, fields: dict) -> None:
+        # On the board, reports go to the serial console (mpremote / a USB cable shows them).
+        try:
+            print(json.dumps({"report": kind, "data": fields}))
+        except (TypeError, ValueError):
+            print("report", kind, "(not JSON-serialisable)")
+
+    async def start(self) -> None:
+        if self._started:  # main.py and LockApp.run may both ask
+            return
+        self._started = True
+        asyncio.create_task(self._housekeeping())
+
+    async def _housekeeping(self) -> None:
+        # Blink/beep patterns and releasing the servo after its hold time, every 20 ms.
+        while True:
+            self.led.step()
+            self.buzzer.step()
+            self.actuator.step()
+            await asyncio.sleep_ms(_HOUSEKEEPING_MS)
+
+
+def _make_dir(path: str) -> None:
+    try:
+        os.mkdir(path)
+    except OSError:  # already there
+        pass
+
+
+def _led_output(pin: int) -> machine.Pin:
+    return machine.Pin(pin, machine.Pin.OUT, value=0)
+
+
+def _build_player(pin: int | None, patterns: dict, make_output) -> PatternPlayer:
+    output = NoOutput() if pin is None else make_output(pin)
+    return PatternPlayer(output, patterns, time.ticks_ms, time.ticks_diff)
+
+
+def _build_actuator(config: dict) -> ThumbTurn:
+    pwm = machine.PWM(machine.Pin(config["servo_pin"]), freq=PWM_FREQ_HZ, duty_ns=0)
+    servo = Servo(pwm, int(config.get("servo_min_us", 500)), int(config.get("servo_max_us", 2500)))
+    lock_pin = config.get("servo_feedback_pin")
+    unlock_pin = config.get("servo_unlock_feedback_pin")
+    return ThumbTurn(
+        servo,
+        int(config["servo_lock_angle"]),
+        int(config["servo_unlock_angle"]),
+        time.ticks_ms,
+        time.ticks_diff,
+        lock_switch=None if lock_pin is None else _pin_in(lock_pin),
+        unlock_switch=None if unlock_pin is None else _pin_in(unlock_pin),
+        switch_active=int(config.get("servo_feedback_active", 0)),
+        hold_ms=int(config.get("servo_hold_ms", 1500)),
+    )
+
+
+def _build_reader(config: dict) -> CardPoller | None:
+    kind = config.get("reader", "pn532_i2c")
+    if kind == "none":
+        return None
+    if kind == "pn532_i2c":
+        i2c = machine.I2C(
+            int(config.get("i2c_id", 0)),
+            scl=machine.Pin(config.get("i2c_scl", 22)),
+            sda=machine.Pin(config.get("i2c_sda", 21)),
+            freq=int(config.get("i2c_freq", 100000)),
+        )
+        return CardPoller(PN532(I2CTransport(i2c)))
+    if kind == "pn532_uart":
+        uart = machine.UART(
+            int(config.get("uart_id", 2)),
+            baudrate=115200,
+            tx=int(config.get("uart_tx", 17)),
+            rx=int(config.get("uart_rx", 16)),
+            timeout=0,
+        )
+        transport = UARTTransport(uart)
+        return CardPoller(PN532(transport), wake=transport.wake)
+    raise ValueError("config reader: use 'pn532_i2c', 'pn532_uart' or 'none', not %r" % (kind,))
+
+
+def _build_door(config: dict) -> DebouncedSwitch | None:
+    number = config.get("door_pin")
+    if number is None:
+        return None
+    pin = _pin_in(number)
+    door = DebouncedSwitch(pin, time.ticks_ms, time.ticks_diff, int(config.get("door_debounce_ms", 100)),
+                           int(config.get("door_open_level", 1)))
+    pin.irq(handler=door.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
+    return door
+
+
+def _build_exit_button(config: dict) -> DebouncedButton | None:
+    number = config.get("exit_pin")
+    if number is None:
+        return None
+    pin = _pin_in(number)
+    button = DebouncedButton(pin, time.ticks_ms, time.ticks_diff, int(config.get("exit_debounce_ms", 50)),
+                             int(config.get("exit_active_level", 0)))
+    pin.irq(handler=button.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
+    return button
+
+
+def build(config: dict) -> Hardware:
+    return Hardware(config)
