@@ -10,14 +10,21 @@ class HalError(ValueError):
     """The config names no usable HAL or an unusable hardware setting; str(error) says which."""
 
 
+def _module(name):
+    if name == "esp32":
+        from hal import esp32
+
+        return esp32
+    if name == "sim":
+        from hal import sim
+
+        return sim
+    raise HalError("config hal: use one of %s, not %r" % (", ".join(HALS), name))
+
+
 def build(config):
     name = config.get("hal", "esp32")
-    if name == "esp32":
-        from hal import esp32 as module
-    elif name == "sim":
-        from hal import sim as module
-    else:
-        raise HalError("config hal: use one of %s, not %r" % (", ".join(HALS), name))
+    module = _module(name)
     try:
         return module.build(config)
     except (KeyError, TypeError, ValueError) as exc:
