@@ -25,7 +25,8 @@ def _compile(source: Path, out_dir: Path) -> subprocess.CompletedProcess:
 
 def test_there_is_firmware_to_compile() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in SOURCES}
-    assert {"firmware/main.py", "firmware/boot.py", "firmware/hal/esp32.py", "firmware/drivers/pn532.py"} <= names
+    expected = {"firmware/main.py", "firmware/boot.py", "firmware/hal/esp32.py", "firmware/drivers/pn532.py"}
+    assert expected <= names
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.relative_to(ROOT).as_posix())
