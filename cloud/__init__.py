@@ -1,0 +1,7 @@
+"""The cloud service: canonical permission tables and the operators' REST API (FastAPI + SQLModel).
+
+Layout: main.py wires the app; settings.py holds the one Settings class; db.py and migrate.py own the
+engine and the Alembic schema; models/ and crud/ hold the directory (sites, doors, zones, users, groups,
+credentials, access rules, API keys); permissions/, events/, audit/, commands/ and importer/ are domains
+with their own models, service and routes; api/ holds the HTTP layer; cli.py is `python -m cloud`.
+"""

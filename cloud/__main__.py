@@ -1,0 +1,5 @@
+import sys
+
+from cloud.cli import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""/doors: CRUD (the device secret appears once, in the creation response), permissions, commands."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, select
+
+from cloud.api.deps import (
+    CurrentOperator,
+    Instant,
+    ObjectId,
+    PageDep,
+    SessionDep,
+    SiteFilter,
+    WriterOperator,
+    to_unix,
+)
+from cloud.commands import service as commands
+from cloud.commands.models import CommandCreate, CommandPublic, CommandsPublic
+from cloud.crud import doors as service
+from cloud.crud.scope import get_visible, page, scoped
+from cloud.models.common import now_ts
+from cloud.models.door import Door, DoorCreate, DoorCreated, DoorPublic, DoorsPublic, DoorUpdate
+from cloud.models.site import Site
+from cloud.permissions.models import EffectivePermissionsPublic, WhoCanEnterPublic
+from cloud.permissions.service import door_permissions
+from cloud.permissions.who import who_can_enter
+
+router = APIRouter(prefix="/doors", tags=["doors"])
+
+
+@router.get("", response_model=DoorsPublic)
+def list_doors(
+    session: SessionDep, operator: CurrentOperator, paging: PageDep, site_id: SiteFilter = None
+) -> DoorsPublic:
+    query = scoped(select(Door), Door, operator, site_id)
+    rows, count = page(
+        session=session, query=query, order_by=col(Door.id), offset=paging.offset, limit=paging.limit
+    )
+    return DoorsPublic(data=[service.door_public(session=session, door=row) for row in rows], count=count)
+
+
+@router.post("", response_model=DoorCreated, status_code=status.HTTP_201_CREATED)
+def create_door(session: SessionDep, operator: WriterOperator, door_in: DoorCreate) -> DoorCreated:
+    """Creates a door. The response's device_secret is shown this once: provision the lock with it."""
+    door, secret = service.create_door(session=session, operator=operator, door_in=door_in)
+    session.commit()
+    public = service.door_public(session=session, door=door)
+    return DoorCreated.model_validate(public, update={"device_secret": secret})
+
+
+@router.get("/{door_id}", response_model=DoorPublic)
+def read_door(session: SessionDep, operator: CurrentOperator, door_id: ObjectId) -> DoorPublic:
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    return service.door_public(session=session, door=door)
+
+
+@router.patch("/{door_id}", response_model=DoorPublic)
+def update_door(
+    session: SessionDep, operator: WriterOperator, door_id: ObjectId, door_in: DoorUpdate
+) -> DoorPublic:
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    service.update_door(session=session, operator=operator, door=door, door_in=door_in)
+    session.commit()
+    return service.door_public(session=session, door=door)
+
+
+@router.delete("/{door_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_door(session: SessionDep, operator: WriterOperator, door_id: ObjectId) -> None:
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    service.delete_door(session=session, operator=operator, door=door)
+    session.commit()
+
+
+@router.get("/{door_id}/effective-permissions", response_model=EffectivePermissionsPublic)
+def effective_permissions(
+    session: SessionDep, operator: CurrentOperator, door_id: ObjectId
+) -> EffectivePermissionsPublic:
+    """The list the door's lock must enforce, in the wire format, with its version."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    assert door.id is not None
+    state = door_permissions(session=session, door_id=door.id)
+    return EffectivePermissionsPublic.model_validate(state, update={"count": len(state.entries)})
+
+
+@router.get("/{door_id}/who-can-enter", response_model=WhoCanEnterPublic)
+def read_who_can_enter(
+    session: SessionDep,
+    operator: CurrentOperator,
+    door_id: ObjectId,
+    at: Annotated[Instant | None, Query()] = None,
+) -> WhoCanEnterPublic:
+    """Who can open this door at `at` (Unix seconds or ISO 8601; default now), with the granting rules."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    site = session.get(Site, door.site_id)
+    assert site is not None
+    instant = to_unix(at, "at")
+    return who_can_enter(session=session, door=door, site=site, at=now_ts() if instant is None else instant)
+
+
+@router.post("/{door_id}/commands", response_model=CommandPublic, status_code=status.HTTP_202_ACCEPTED)
+def create_command(
+    session: SessionDep, operator: WriterOperator, door_id: ObjectId, command_in: CommandCreate
+) -> CommandPublic:
+    """Records a remote unlock/lock as pending; the MQTT sync delivers it and reports its status."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    command = commands.create_command(session=session, operator=operator, door=door, action=command_in.action)
+    session.commit()
+    return CommandPublic.model_validate(command)
+
+
+@router.get("/{door_id}/commands", response_model=CommandsPublic)
+def list_commands(
+    session: SessionDep, operator: CurrentOperator, door_id: ObjectId, paging: PageDep
+) -> CommandsPublic:
+    """The door's commands, newest first."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    rows, count = commands.list_commands(session=session, door=door, offset=paging.offset, limit=paging.limit)
+    return CommandsPublic(data=[CommandPublic.model_validate(row) for row in rows], count=count)

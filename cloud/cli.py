@@ -1,0 +1,101 @@
+"""`python -m cloud`: serve the API, manage the schema, issue API keys."""
+
+import argparse
+import sys
+
+from cloud.db import make_engine
+from cloud.migrate import DatabaseNotMigrated, current_revision, head_revision, upgrade
+from cloud.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cloud.main import create_app
+
+    try:
+        app = create_app()
+    except DatabaseNotMigrated as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=args.host, port=args.port)
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    engine = make_engine(Settings().database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    print(f"database at revision {current_revision(engine)} (was {before or 'empty'})")
+    return 0
+
+
+def _db_current(_args: argparse.Namespace) -> int:
+    engine = make_engine(Settings().database_url)
+    print(f"current: {current_revision(engine) or 'none'}  head: {head_revision()}")
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from cloud.auth.keys import create_api_key
+    from cloud.models.api_key import ApiKeyCreate
+    from cloud.models.site import Site
+
+    engine = make_engine(Settings().database_url)
+    if current_revision(engine) != head_revision():
+        upgrade(engine)  # a fresh install: create the schema so the first key can be stored
+        print("database schema created/upgraded to head", file=sys.stderr)
+    with Session(engine) as session:
+        if args.site is not None and session.get(Site, args.site) is None:
+            print(f"error: no site {args.site} (create it with POST /api/v1/sites first)", file=sys.stderr)
+            return 2
+        if args.site is None and args.role != "admin":
+            print("error: a key without --site must have --role admin", file=sys.stderr)
+            return 2
+        record, key = create_api_key(
+            session=session, key_in=ApiKeyCreate(name=args.name, role=args.role, site_id=args.site)
+        )
+        session.commit()
+        scope = f"site {args.site}" if args.site is not None else "all sites"
+        print(f"API key {record.id} ({args.role}, {scope}). Shown once, store it now:", file=sys.stderr)
+        print(key)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cloud",
+        description="The smart-lock cloud service. "
+        "DATABASE_URL selects the database (default sqlite:///./var/cloud.db).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the REST API (OpenAPI at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema (Alembic)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the schema to the latest revision").set_defaults(
+        handler=_db_upgrade
+    )
+    db_commands.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+
+    keys = commands.add_parser("keys", help="operators' API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser(
+        "create", help="issue a key and print it once (migrates an empty database)"
+    )
+    create.add_argument("--role", required=True, choices=("admin", "operator", "viewer"))
+    create.add_argument("--name", required=True, help="who or what uses the key")
+    create.add_argument("--site", type=int, default=None, help="restrict the key to this site id")
+    create.set_defaults(handler=_keys_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))

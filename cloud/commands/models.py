@@ -1,0 +1,48 @@
+"""Remote commands to a lock (unlock, lock) and their delivery status."""
+
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from cloud.models.common import now_ts
+
+CommandAction = Literal["unlock", "lock"]
+CommandStatus = Literal["pending", "sent", "done", "failed", "expired"]
+
+
+# Body of POST /doors/{id}/commands.
+class CommandCreate(SQLModel):
+    action: CommandAction
+
+
+# The stored command; id is the wire "id" (a UUID, <= 36 chars).
+class Command(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=sa.String(36))
+    site_id: int = Field(foreign_key="site.id", index=True)
+    door_id: int = Field(foreign_key="door.id", index=True)
+    action: str = Field(sa_type=sa.String(16))
+    status: str = Field(default="pending", sa_type=sa.String(16))
+    error: str = Field(default="", sa_type=sa.String(32))
+    created_by: str = Field(sa_type=sa.String(200))
+    created_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
+    updated_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
+
+
+# A command as the API shows it.
+class CommandPublic(SQLModel):
+    id: str
+    site_id: int
+    door_id: int
+    action: CommandAction
+    status: CommandStatus
+    error: str
+    created_by: str
+    created_at: int
+    updated_at: int
+
+
+# A page of commands, newest first.
+class CommandsPublic(SQLModel):
+    data: list[CommandPublic]
+    count: int

@@ -1,0 +1,101 @@
+"""Doors: create (with a fresh device secret and an empty permission list), update, delete."""
+
+import secrets
+
+from sqlmodel import Session, select
+
+from cloud.audit.service import record_change
+from cloud.auth.operator import Operator
+from cloud.commands.models import Command
+from cloud.crud.scope import snapshot, target_site
+from cloud.errors import Conflict, Invalid
+from cloud.models.door import Door, DoorCreate, DoorPublic, DoorUpdate
+from cloud.models.rule import AccessRule
+from cloud.models.zone import ZoneDoor
+from cloud.permissions.models import DoorPermissions
+from cloud.permissions.service import door_permissions, recompute_doors
+
+DEVICE_SECRET_BYTES = 32
+
+
+def door_public(*, session: Session, door: Door) -> DoorPublic:
+    assert door.id is not None
+    version = door_permissions(session=session, door_id=door.id).version
+    return DoorPublic.model_validate(door, update={"permission_version": version})
+
+
+def _check_passage(mode: str, windows: list[list[int]]) -> None:
+    if mode == "passage" and not windows:
+        raise Invalid("passage_windows", "passage mode needs at least one passage window")
+
+
+def create_door(*, session: Session, operator: Operator, door_in: DoorCreate) -> tuple[Door, str]:
+    """A new door and its device secret (hex), to be shown once."""
+    site = target_site(session=session, operator=operator, requested=door_in.site_id)
+    _check_passage(door_in.mode, door_in.passage_windows)
+    if session.exec(select(Door.id).where(Door.device_id == door_in.device_id)).first() is not None:
+        raise Conflict(f"device id {door_in.device_id!r} is already used by another door")
+    secret = secrets.token_hex(DEVICE_SECRET_BYTES)
+    door = Door.model_validate(door_in, update={"site_id": site.id, "device_secret": secret})
+    session.add(door)
+    session.flush()
+    assert door.id is not None
+    recompute_doors(session=session, door_ids=[door.id])
+    record_change(
+        session=session,
+        operator=operator,
+        action="create",
+        entity="door",
+        entity_id=door.id,
+        site_id=door.site_id,
+        after=snapshot(DoorPublic, door_public(session=session, door=door)),
+    )
+    return door, secret
+
+
+def update_door(*, session: Session, operator: Operator, door: Door, door_in: DoorUpdate) -> Door:
+    before = snapshot(DoorPublic, door_public(session=session, door=door))
+    changes = door_in.model_dump(exclude_unset=True, exclude_none=True)
+    _check_passage(changes.get("mode", door.mode), changes.get("passage_windows", door.passage_windows))
+    door.sqlmodel_update(changes)
+    session.add(door)
+    session.flush()
+    record_change(
+        session=session,
+        operator=operator,
+        action="update",
+        entity="door",
+        entity_id=door.id,
+        site_id=door.site_id,
+        before=before,
+        after=snapshot(DoorPublic, door_public(session=session, door=door)),
+    )
+    return door
+
+
+def delete_door(*, session: Session, operator: Operator, door: Door) -> None:
+    """Removes the door with its zone memberships, the rules that name it and its commands.
+
+    Events stay (history). No other door's list changes: rules naming this door reach no other door.
+    """
+    before = snapshot(DoorPublic, door_public(session=session, door=door))
+    for model, column in (
+        (ZoneDoor, ZoneDoor.door_id),
+        (AccessRule, AccessRule.door_id),
+        (Command, Command.door_id),
+        (DoorPermissions, DoorPermissions.door_id),
+    ):
+        for obj in session.exec(select(model).where(column == door.id)).all():
+            session.delete(obj)
+    session.flush()
+    record_change(
+        session=session,
+        operator=operator,
+        action="delete",
+        entity="door",
+        entity_id=door.id,
+        site_id=door.site_id,
+        before=before,
+    )
+    session.delete(door)
+    session.flush()

@@ -1,0 +1,133 @@
+"""Groups and their members. A membership change recomputes the doors of that group's rules."""
+
+from sqlmodel import Session, col, func, select
+
+from cloud.audit.service import record_change
+from cloud.auth.operator import Operator
+from cloud.crud.scope import get_in_site, page, snapshot, target_site
+from cloud.errors import Conflict
+from cloud.models.rule import AccessRule
+from cloud.models.user import Group, GroupCreate, GroupMember, GroupPublic, GroupUpdate, User
+from cloud.permissions.service import doors_of_group, recompute_doors
+
+
+def group_public(*, session: Session, group: Group) -> GroupPublic:
+    count = session.exec(select(func.count()).where(GroupMember.group_id == group.id)).one()
+    return GroupPublic.model_validate(group, update={"member_count": count})
+
+
+def _check_name(*, session: Session, site_id: int, name: str, group_id: int | None) -> None:
+    other = session.exec(select(Group.id).where(Group.site_id == site_id, Group.name == name)).first()
+    if other is not None and other != group_id:
+        raise Conflict(f"group name {name!r} is already used by group {other}")
+
+
+def create_group(*, session: Session, operator: Operator, group_in: GroupCreate) -> Group:
+    site = target_site(session=session, operator=operator, requested=group_in.site_id)
+    assert site.id is not None
+    _check_name(session=session, site_id=site.id, name=group_in.name, group_id=None)
+    for index, user_id in enumerate(group_in.user_ids):
+        get_in_site(
+            session=session,
+            model=User,
+            obj_id=user_id,
+            site_id=site.id,
+            field=f"user_ids.{index}",
+            entity="user",
+        )
+    group = Group(name=group_in.name, description=group_in.description, site_id=site.id)
+    session.add(group)
+    session.flush()
+    assert group.id is not None
+    for user_id in sorted(set(group_in.user_ids)):
+        session.add(GroupMember(group_id=group.id, user_id=user_id))
+    session.flush()  # a new group has no rules yet: nothing to recompute
+    record_change(
+        session=session,
+        operator=operator,
+        action="create",
+        entity="group",
+        entity_id=group.id,
+        site_id=group.site_id,
+        after=snapshot(GroupPublic, group_public(session=session, group=group)),
+    )
+    return group
+
+
+def update_group(*, session: Session, operator: Operator, group: Group, group_in: GroupUpdate) -> Group:
+    before = snapshot(GroupPublic, group_public(session=session, group=group))
+    changes = group_in.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        _check_name(session=session, site_id=group.site_id, name=changes["name"], group_id=group.id)
+    group.sqlmodel_update(changes)
+    session.add(group)
+    session.flush()
+    record_change(
+        session=session,
+        operator=operator,
+        action="update",
+        entity="group",
+        entity_id=group.id,
+        site_id=group.site_id,
+        before=before,
+        after=snapshot(GroupPublic, group_public(session=session, group=group)),
+    )
+    return group
+
+
+def delete_group(*, session: Session, operator: Operator, group: Group) -> None:
+    assert group.id is not None
+    before = snapshot(GroupPublic, group_public(session=session, group=group))
+    affected = doors_of_group(session=session, group_id=group.id)
+    for model, column in ((AccessRule, AccessRule.group_id), (GroupMember, GroupMember.group_id)):
+        for obj in session.exec(select(model).where(column == group.id)).all():
+            session.delete(obj)
+    session.flush()
+    session.delete(group)
+    session.flush()
+    recompute_doors(session=session, door_ids=affected)
+    record_change(
+        session=session,
+        operator=operator,
+        action="delete",
+        entity="group",
+        entity_id=group.id,
+        site_id=group.site_id,
+        before=before,
+    )
+
+
+def set_membership(*, session: Session, operator: Operator, group: Group, user_id: int, member: bool) -> None:
+    """Add (member=True) or remove a user; idempotent; recomputes the group's doors if it changed."""
+    assert group.id is not None
+    get_in_site(
+        session=session, model=User, obj_id=user_id, site_id=group.site_id, field="user_id", entity="user"
+    )
+    current = session.get(GroupMember, (group.id, user_id))
+    if (current is not None) == member:
+        return
+    if member:
+        session.add(GroupMember(group_id=group.id, user_id=user_id))
+    else:
+        session.delete(current)
+    session.flush()
+    recompute_doors(session=session, door_ids=doors_of_group(session=session, group_id=group.id))
+    record_change(
+        session=session,
+        operator=operator,
+        action="add_member" if member else "remove_member",
+        entity="group",
+        entity_id=group.id,
+        site_id=group.site_id,
+        before=None if member else {"user_id": user_id},
+        after={"user_id": user_id} if member else None,
+    )
+
+
+def list_members(*, session: Session, group: Group, offset: int, limit: int) -> tuple[list[User], int]:
+    query = (
+        select(User)
+        .join(GroupMember, col(GroupMember.user_id) == col(User.id))
+        .where(GroupMember.group_id == group.id)
+    )
+    return page(session=session, query=query, order_by=col(User.id), offset=offset, limit=limit)

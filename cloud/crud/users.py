@@ -1,0 +1,99 @@
+"""Users: create, update (suspending one recomputes the doors the user could reach), delete."""
+
+from sqlmodel import Session, select
+
+from cloud.audit.service import record_change
+from cloud.auth.operator import Operator
+from cloud.crud.scope import snapshot, target_site
+from cloud.errors import Conflict
+from cloud.models.credential import Credential
+from cloud.models.rule import AccessRule
+from cloud.models.user import GroupMember, User, UserCreate, UserPublic, UserUpdate
+from cloud.permissions.service import doors_of_user, recompute_doors
+
+
+def _check_external_id(
+    *, session: Session, site_id: int, external_id: str | None, user_id: int | None
+) -> None:
+    if external_id is None:
+        return
+    other = session.exec(
+        select(User.id).where(User.site_id == site_id, User.external_id == external_id)
+    ).first()
+    if other is not None and other != user_id:
+        raise Conflict(f"external_id {external_id!r} is already used by user {other}")
+
+
+def create_user(*, session: Session, operator: Operator, user_in: UserCreate) -> User:
+    site = target_site(session=session, operator=operator, requested=user_in.site_id)
+    assert site.id is not None
+    _check_external_id(session=session, site_id=site.id, external_id=user_in.external_id, user_id=None)
+    user = User.model_validate(user_in, update={"site_id": site.id})
+    session.add(user)
+    session.flush()
+    record_change(
+        session=session,
+        operator=operator,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        site_id=user.site_id,
+        after=snapshot(UserPublic, user),
+    )
+    return user
+
+
+def update_user(*, session: Session, operator: Operator, user: User, user_in: UserUpdate) -> User:
+    before = snapshot(UserPublic, user)
+    changes = user_in.model_dump(exclude_unset=True)
+    for required in ("name", "status"):
+        if changes.get(required, "") is None:
+            del changes[required]
+    _check_external_id(
+        session=session, site_id=user.site_id, external_id=changes.get("external_id"), user_id=user.id
+    )
+    status_changed = "status" in changes and changes["status"] != user.status
+    user.sqlmodel_update(changes)
+    session.add(user)
+    session.flush()
+    if status_changed:
+        assert user.id is not None
+        recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=user.id))
+    record_change(
+        session=session,
+        operator=operator,
+        action="update",
+        entity="user",
+        entity_id=user.id,
+        site_id=user.site_id,
+        before=before,
+        after=snapshot(UserPublic, user),
+    )
+    return user
+
+
+def delete_user(*, session: Session, operator: Operator, user: User) -> None:
+    """Removes the user with credentials, memberships and personal rules; recomputes their doors."""
+    assert user.id is not None
+    before = snapshot(UserPublic, user)
+    affected = doors_of_user(session=session, user_id=user.id)
+    for model, column in (
+        (Credential, Credential.user_id),
+        (GroupMember, GroupMember.user_id),
+        (AccessRule, AccessRule.user_id),
+    ):
+        for obj in session.exec(select(model).where(column == user.id)).all():
+            session.delete(obj)
+    session.flush()
+    session.delete(user)
+    session.flush()
+    recompute_doors(session=session, door_ids=affected)
+    record_change(
+        session=session,
+        operator=operator,
+        action="delete",
+        entity="user",
+        entity_id=user.id,
+        site_id=user.site_id,
+        before=before,
+    )

@@ -1,0 +1,48 @@
+"""Alembic, configured in code: upgrade to head, and refuse to serve an unmigrated database."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+UPGRADE_COMMAND = "python -m cloud db upgrade"
+
+
+class DatabaseNotMigrated(RuntimeError):
+    """The database schema is not at the code's Alembic head."""
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """alembic upgrade head on this engine (idempotent)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_migrated(engine: Engine) -> None:
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise DatabaseNotMigrated(
+            f"database schema is at revision {current or 'none (empty database)'}, the code needs {head}: "
+            f"run `{UPGRADE_COMMAND}` (with the same DATABASE_URL) first"
+        )

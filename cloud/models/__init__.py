@@ -1,0 +1,30 @@
+"""Every table, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
+
+from cloud.audit.models import AuditEntry
+from cloud.commands.models import Command
+from cloud.events.models import Event
+from cloud.models.api_key import ApiKey
+from cloud.models.credential import Credential
+from cloud.models.door import Door
+from cloud.models.rule import AccessRule
+from cloud.models.site import Site
+from cloud.models.user import Group, GroupMember, User
+from cloud.models.zone import Zone, ZoneDoor
+from cloud.permissions.models import DoorPermissions
+
+__all__ = [
+    "AccessRule",
+    "ApiKey",
+    "AuditEntry",
+    "Command",
+    "Credential",
+    "Door",
+    "DoorPermissions",
+    "Event",
+    "Group",
+    "GroupMember",
+    "Site",
+    "User",
+    "Zone",
+    "ZoneDoor",
+]
