@@ -1,0 +1,188 @@
+"""The whole firmware on the real MicroPython interpreter with the simulated HAL, seen from outside.
+
+Starts `micropython firmware/main.py --config <temp config>` as a subprocess, talks to its control channel
+over TCP (JSON lines, docs/SIMULATOR.md) and checks what a person at the door would see: a permitted card
+turns the thumb-turn to unlock and it locks again by itself; an unknown card is refused without a move;
+garbage on the channel is answered with an error and the lock keeps running.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shared_schema.credentials import credential_hash
+
+ROOT = Path(__file__).resolve().parents[2]
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+SITE_KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+PERMITTED = ("iso14443a", "04a1b2c3d4e5f6")
+PERMITTED_FELICA = ("felica", "012e4cd812345678")
+UNKNOWN = ("iso14443a", "04ffeeddccbbaa")
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed_store(tmp_path: Path, data_dir: Path) -> None:
+    # The core's own PermStore writes the snapshot (see sim_seed_store.py for why through the data dir).
+    key = bytes.fromhex(SITE_KEY_HEX)
+    # [hash, role normal, no validity limits, no windows]: always valid, so no clock is needed.
+    cards = (PERMITTED, PERMITTED_FELICA)
+    entries = sorted([credential_hash(key, kind, uid), 0, 0, 0, []] for kind, uid in cards)
+    spec = tmp_path / "snapshot.json"
+    spec.write_text(json.dumps({"data_dir": str(data_dir), "ver": 1, "entries": entries}))
+    proc = subprocess.run([str(MICROPYTHON), "tests/firmware/sim_seed_store.py", str(spec)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+class Channel:
+    """A control-channel client that keeps every line it has read."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.file = self.sock.makefile("rwb")
+        self.seen: list[dict] = []
+
+    def send(self, obj: dict | bytes) -> None:
+        raw = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+        self.file.write(raw + b"\n")
+        self.file.flush()
+
+    def next(self, timeout: float) -> dict | None:
+        self.sock.settimeout(timeout)
+        try:
+            line = self.file.readline()
+        except TimeoutError:
+            return None
+        assert line, "the lock closed the control channel"
+        obj = json.loads(line)
+        self.seen.append(obj)
+        return obj
+
+    def wait_for(self, predicate, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            obj = self.next(max(0.05, deadline - time.monotonic()))
+            if obj is not None and predicate(obj):
+                return obj
+        raise AssertionError(f"not seen within {timeout}s; saw {self.seen[-15:]}")
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+def _report(kind: str, **fields):  # type: ignore[no-untyped-def]
+    return lambda obj: obj.get("report") == kind and all(obj["data"].get(k) == v for k, v in fields.items())
+
+
+@pytest.fixture
+def lock(tmp_path: Path):  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    _seed_store(tmp_path, data_dir)
+    config = json.loads((ROOT / "firmware" / "sim_config.json").read_text())
+    port = _free_port()
+    config.update(sim_control_port=port, data_dir=str(data_dir), sim_data_dir=str(data_dir), unlock_seconds=1,
+                  sim_travel_ms=100, site_key=SITE_KEY_HEX)
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    log = (tmp_path / "lock.log").open("w+")
+    proc = subprocess.Popen([str(MICROPYTHON), "firmware/main.py", "--config", str(config_path)], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    channel = None
+    while channel is None:
+        try:
+            channel = Channel(port)
+        except OSError:
+            assert proc.poll() is None, "the lock exited: " + (tmp_path / "lock.log").read_text()
+            assert time.monotonic() < deadline, "control channel never opened"
+            time.sleep(0.1)
+    yield proc, channel
+    channel.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_permitted_card_unlocks_and_the_lock_relocks_itself(lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    hello = channel.wait_for(lambda o: o.get("report") == "hello")
+    assert hello["data"]["position"] == "lock" and hello["data"]["moves"] == 0  # never moved at boot
+
+    channel.send({"cmd": "tap", "kind": PERMITTED[0], "uid": PERMITTED[1]})
+    decision = channel.wait_for(_report("decision"))
+    assert decision["data"]["granted"] is True, decision
+    channel.wait_for(_report("actuator", move="unlock"))
+    channel.wait_for(_report("actuator", at="unlock"))
+    channel.wait_for(_report("bolt", bolt="unlocked"))
+    # unlock_seconds = 1: the lock turns back by itself.
+    channel.wait_for(_report("actuator", move="lock"), timeout=5)
+    channel.wait_for(_report("actuator", at="lock"))
+    channel.wait_for(_report("bolt", bolt="locked"))
+    events = [o["data"]["type"] for o in channel.seen if o.get("report") == "event"]
+    assert "granted" in events and "auto_lock" in events, events
+
+    channel.send({"cmd": "tap", "kind": PERMITTED_FELICA[0], "uid": PERMITTED_FELICA[1]})
+    assert channel.wait_for(_report("decision"))["data"]["granted"] is True
+    channel.wait_for(_report("actuator", move="unlock"))
+    assert proc.poll() is None
+
+
+def test_unknown_card_is_denied_without_a_move(lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    channel.send({"cmd": "tap", "kind": UNKNOWN[0], "uid": UNKNOWN[1]})
+    decision = channel.wait_for(_report("decision"))
+    assert decision["data"]["granted"] is False
+    assert decision["data"]["reason"] == "unknown_credential"
+    channel.wait_for(_report("led", pattern="denied"))
+    time.sleep(0.5)  # longer than a poll cycle and the simulated travel time
+    channel.send({"cmd": "status"})
+    status = channel.wait_for(lambda o: o.get("reply") == "status")["status"]
+    assert status["moves"] == 0 and status["position"] == "lock", status
+    assert not any(o.get("report") == "actuator" for o in channel.seen), channel.seen
+
+
+def test_garbage_gets_an_error_and_the_lock_keeps_running(lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    for garbage, code in ((b"\x00\xff{{{", "bad_json"), (b'"just a string"', "not_an_object"),
+                          (b'{"cmd": "tap", "uid": "not hex"}', "bad_uid"), (b'{"cmd": "self_destruct"}',
+                                                                              "unknown_command")):
+        channel.send(garbage)
+        assert channel.wait_for(lambda o: "error" in o)["error"] == code
+    channel.send(b"y" * 5000)
+    assert channel.wait_for(lambda o: "error" in o)["error"] == "line_too_long"
+    # A client that hangs up mid-line does not hurt either.
+    rude = Channel(channel.sock.getpeername()[1])
+    rude.sock.sendall(b'{"cmd": "ta')
+    rude.close()
+    channel.send({"cmd": "ping", "id": 42})
+    assert channel.wait_for(lambda o: o.get("reply") == "ping") == {"reply": "ping", "ok": True, "id": 42}
+    channel.send({"cmd": "tap", "kind": PERMITTED[0], "uid": PERMITTED[1]})
+    assert channel.wait_for(_report("decision"))["data"]["granted"] is True
+    assert proc.poll() is None
+
+
+def test_bad_config_stops_with_a_clear_message(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"hal": "arduino"}))
+    proc = subprocess.run([str(MICROPYTHON), "firmware/main.py", "--config", str(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "config hal" in proc.stdout and "arduino" in proc.stdout
+    config.write_text("{not json")
+    proc = subprocess.run([str(MICROPYTHON), "firmware/main.py", "--config", str(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "config_not_json" in proc.stdout
