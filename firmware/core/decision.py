@@ -3,9 +3,9 @@
 # Pure logic over the store, the current time and the site settings; no I/O besides the store's lookup
 # and no allocation that depends on the table size. Every refusal names its reason (core.reasons).
 from core import reasons
+from core.permformat import ROLE_ADMIN
 from core.permstore import STATUS_CORRUPT
 from shared_schema.credentials import CredentialError, credential_hash_bytes, normalize
-from shared_schema.messages import ROLE_ADMIN
 from shared_schema.schedule import is_time_limited, local_seconds, windows_allow
 
 MODE_NORMAL = "normal"

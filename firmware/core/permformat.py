@@ -19,15 +19,19 @@ import struct
 from micropython import const
 
 from shared_schema.credentials import HASH_BYTES
-from shared_schema.messages import ROLE_ADMIN, ROLE_NORMAL
 from shared_schema.schedule import MAX_WINDOWS, window_error
 
+# The values of shared_schema.messages.ROLE_*, repeated so that the store (and the 10,000-credential
+# heap budget) does not pull in the ~20 KB message module; a test checks that they match.
+ROLE_NORMAL = const(0)
+ROLE_ADMIN = const(1)
 RECORD_SIZE = const(26)
 RECORD_FORMAT = "<16sBBII"
 FOOTER_SIZE = const(36)
 FOOTER_FORMAT = "<4sQIIIHHI"  # magic, version, count, table_off, table_len, nsets, record_size, body_crc
 FOOTER_MAGIC = b"PSF1"
 MAX_SCHEDULES = const(255)
+MAX_SCHEDULE_BYTES = const(33)  # one encoded window list: count byte + MAX_WINDOWS x 4
 # Validity instants are stored as u32 (good until 2106); later instants are clamped, which only changes
 # answers after 2106.
 _U32_MAX = const(0xFFFFFFFF)
@@ -122,25 +126,10 @@ def unpack_footer(raw, file_size):
     return version, count, table_off, table_len, nsets, body_crc
 
 
-def index_schedules(table, nsets):
-    """Offsets of each window list in the schedule table (bytes), or None if the table is malformed."""
-    offsets = []
-    pos = 0
-    for _ in range(nsets):
-        if pos >= len(table):
-            return None
-        n = table[pos]
-        if n > MAX_WINDOWS or pos + 1 + 4 * n > len(table):
-            return None
-        offsets.append(pos)
-        pos += 1 + 4 * n
-    return offsets if pos == len(table) else None
-
-
-def decode_windows(table, offset):
-    n = table[offset]
+def decode_windows(buf):
+    """Window list from one encoded schedule (count byte + packed windows) at the start of buf."""
     windows = []
-    for i in range(n):
-        (packed,) = struct.unpack_from("<I", table, offset + 1 + 4 * i)
+    for i in range(buf[0]):
+        (packed,) = struct.unpack_from("<I", buf, 1 + 4 * i)
         windows.append(unpack_window(packed))
     return windows

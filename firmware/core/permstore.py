@@ -8,6 +8,7 @@
 #
 # Lookup is a binary search on the open file (seek + readinto into preallocated buffers): O(log n) reads
 # and no allocation that grows with the table.
+import array
 import binascii
 import os
 import struct
@@ -16,8 +17,9 @@ from micropython import const
 
 from core import fsutil
 from core import permformat as fmt
-from core.permwriter import TableWriter, WriteError
+from core.permwriter import TableWriter, WriteError, remove_leftovers
 from shared_schema.credentials import HASH_BYTES
+from shared_schema.schedule import MAX_WINDOWS
 
 FILE_NAME = "perm.db"
 STATUS_MISSING = "missing"  # no store yet (fresh device): nobody is known
@@ -43,8 +45,11 @@ class PermStore:
         self.valid_until = 0
         self.schedule = 0
         self._file = None
-        self._table = b""
-        self._schedule_offsets = []
+        # Schedule table: offsets of each window list (read from the file on demand, never held whole).
+        self._table_off = 0
+        self._schedule_offsets = array.array("H", bytes(2 * fmt.MAX_SCHEDULES))
+        self.schedules = 0
+        self._sched_buf = bytearray(fmt.MAX_SCHEDULE_BYTES)
         self._key = bytearray(HASH_BYTES)
         self._rec = bytearray(fmt.RECORD_SIZE)
         self._io = bytearray(fmt.RECORD_SIZE * _IO_RECORDS)
@@ -57,17 +62,15 @@ class PermStore:
         """(Re)open perm.db and verify it; sets status, version and count."""
         self._close()
         self.abort_snapshot()
-        fsutil.remove(self.new_path)  # half-written update from before a power cut
-        self.status, self.version, self.count = STATUS_MISSING, 0, 0
-        self._table, self._schedule_offsets = b"", []
+        remove_leftovers(self.new_path)  # half-written update from before a power cut
+        self.status, self.version, self.count, self.schedules = STATUS_MISSING, 0, 0, 0
         size = fsutil.size(self.path)
         if size < 0:
             return
         self._file = open(self.path, "rb")
         if not self._verify(size):
             self._close()
-            self.status, self.version, self.count = STATUS_CORRUPT, 0, 0
-            self._table, self._schedule_offsets = b"", []
+            self.status, self.version, self.count, self.schedules = STATUS_CORRUPT, 0, 0, 0
             return
         self.status = STATUS_OK
 
@@ -82,14 +85,23 @@ class PermStore:
         version, count, table_off, table_len, nsets, body_crc = footer
         if self._body_crc(size - fmt.FOOTER_SIZE) != body_crc:
             return False
-        f.seek(table_off)
-        table = f.read(table_len)
-        offsets = fmt.index_schedules(table, nsets)
-        if len(table) != table_len or offsets is None:
+        if not self._index_schedules(table_off, table_len, nsets):
             return False
         self.version, self.count = version, count
-        self._table, self._schedule_offsets = table, offsets
         return True
+
+    def _index_schedules(self, table_off, table_len, nsets):
+        # Walk the table: each window list is a count byte then count x 4 bytes.
+        count = self._sched_buf
+        pos = 0
+        for i in range(nsets):
+            self._file.seek(table_off + pos)
+            if pos >= table_len or self._file.readinto(memoryview(count)[:1]) != 1 or count[0] > MAX_WINDOWS:
+                return False
+            self._schedule_offsets[i] = pos
+            pos += 1 + 4 * count[0]
+        self._table_off, self.schedules = table_off, nsets
+        return pos == table_len
 
     def _body_crc(self, length):
         f = self._file
@@ -142,15 +154,27 @@ class PermStore:
     def windows(self, schedule=None):
         """Window list ([[days, start, end], ...]) of a schedule id (default: the last lookup's)."""
         sid = self.schedule if schedule is None else schedule
-        if sid == 0:
+        if sid == 0 or sid > self.schedules:
             return []
-        return fmt.decode_windows(self._table, self._schedule_offsets[sid - 1])
+        return fmt.decode_windows(self._read_schedule(sid))
 
-    def _encoded_schedule(self, sid):
-        if sid == 0 or sid > len(self._schedule_offsets):
-            return b"\x00"
-        start = self._schedule_offsets[sid - 1]
-        return self._table[start : start + 1 + 4 * self._table[start]]
+    def _read_schedule(self, sid):
+        # Fills the preallocated buffer with one encoded window list (count byte first).
+        buf = self._sched_buf
+        self._file.seek(self._table_off + self._schedule_offsets[sid - 1])
+        self._file.readinto(buf)  # may stop short at the footer; the count byte says what is valid
+        return buf
+
+    def _schedule_in(self, writer, remap, sid):
+        """The writer's id for this file's schedule `sid` (copied over on first use)."""
+        if sid == 0 or sid > self.schedules:
+            return 0
+        if not remap[sid]:
+            position = self._file.tell()
+            buf = self._read_schedule(sid)
+            remap[sid] = writer.schedule_id(bytes(buf[: 1 + 4 * buf[0]]))
+            self._file.seek(position)
+        return remap[sid]
 
     # --- snapshot: chunk i of `of`, entries sorted by hash across all chunks ------------------------
 
@@ -212,6 +236,7 @@ class PermStore:
 
     def _merge(self, writer, adds, deletes):
         ai = di = 0
+        remap = bytearray(fmt.MAX_SCHEDULES + 1)  # old schedule id -> new id (0: not copied yet)
         add_key = fmt.entry_hash(adds[0]) if adds else None
         remaining = self.count
         if self._file is not None:
@@ -238,7 +263,7 @@ class PermStore:
                 if di < len(deletes) and deletes[di] == key:
                     continue
                 _, role, sid, valid_from, valid_until = struct.unpack_from(fmt.RECORD_FORMAT, rec, 0)
-                writer.add(key, role, self._encoded_schedule(sid), valid_from, valid_until)
+                writer.add_record(key, role, self._schedule_in(writer, remap, sid), valid_from, valid_until)
             remaining -= n
         while ai < len(adds):
             writer.add_entry(adds[ai])

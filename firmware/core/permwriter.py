@@ -1,8 +1,13 @@
 # Writes a new permission-store file record by record (sorted), then its schedule table and footer.
 # Used by snapshot chunks and by delta merges; the caller renames the finished file onto the live name.
-# RAM use is bounded by the schedule table (<= 255 distinct window lists), never by the record count.
+#
+# RAM stays small and fixed whatever the table size: records go straight to the file, distinct window
+# lists go to a side file (NAME.sch) as they first appear, and only their offsets and hashes are kept in
+# two preallocated arrays (<= 255 entries, 1.5 KB). finish() appends the side file and the footer.
+import array
 import binascii
 
+from core import fsutil
 from core import permformat as fmt
 
 
@@ -16,28 +21,54 @@ class TableWriter:
         self.count = 0
         self._crc = 0
         self._last = None
-        self._schedules = {}  # encoded window list -> index + 1 (0 means "any time")
-        self._table = []  # encoded window lists in index order
         self._rec = bytearray(fmt.RECORD_SIZE)
+        self._buf = bytearray(fmt.MAX_SCHEDULE_BYTES)
+        self._offsets = array.array("H", bytes(2 * fmt.MAX_SCHEDULES))
+        self._hashes = array.array("H", bytes(2 * fmt.MAX_SCHEDULES))
+        self._nsched = 0
+        self._table_len = 0
+        self._recent = 0  # the last schedule matched: consecutive credentials often share one
+        self._sched_path = path + ".sch"
         self._file = open(path, "wb")
+        self._sched = open(self._sched_path, "w+b")
 
     def schedule_id(self, encoded):
+        """Id of a window list in this file's schedule table (0 = any time), adding it if new."""
         if encoded[0] == 0:
             return 0
-        sid = self._schedules.get(encoded)
-        if sid is None:
-            if len(self._table) >= fmt.MAX_SCHEDULES:
-                raise WriteError("too_many_schedules")
-            self._table.append(encoded)
-            sid = len(self._table)
-            self._schedules[encoded] = sid
-        return sid
+        key = hash(encoded) & 0xFFFF
+        if self._recent and self._hashes[self._recent - 1] == key and self._same(self._recent, encoded):
+            return self._recent
+        for i in range(self._nsched):
+            if self._hashes[i] == key and self._same(i + 1, encoded):
+                self._recent = i + 1
+                return i + 1
+        if self._nsched >= fmt.MAX_SCHEDULES:
+            raise WriteError("too_many_schedules")
+        self._offsets[self._nsched] = self._table_len
+        self._hashes[self._nsched] = key
+        self._sched.seek(self._table_len)
+        self._sched.write(encoded)
+        self._table_len += len(encoded)
+        self._nsched += 1
+        self._recent = self._nsched
+        return self._nsched
+
+    def _same(self, sid, encoded):
+        n = len(encoded)
+        self._sched.seek(self._offsets[sid - 1])
+        view = memoryview(self._buf)[:n]
+        return self._sched.readinto(view) == n and view == encoded
 
     def add(self, key, role, encoded_windows, valid_from, valid_until):
         """Append one record; keys must arrive strictly increasing (the cloud sends them sorted)."""
+        self.add_record(key, role, self.schedule_id(encoded_windows), valid_from, valid_until)
+
+    def add_record(self, key, role, schedule, valid_from, valid_until):
+        """Append one record whose schedule id this writer already assigned."""
         if self._last is not None and not key > self._last:
             raise WriteError("entries_not_sorted")
-        fmt.pack_record(self._rec, key, role, self.schedule_id(encoded_windows), valid_from, valid_until)
+        fmt.pack_record(self._rec, key, role, schedule, valid_from, valid_until)
         self._write(self._rec)
         self._last = key
         self.count += 1
@@ -55,13 +86,24 @@ class TableWriter:
 
     def finish(self, version):
         """Write schedule table and footer and close: the file is complete and durable on return."""
-        table_len = 0
-        for encoded in self._table:
-            self._write(encoded)
-            table_len += len(encoded)
-        self._file.write(fmt.pack_footer(version, self.count, table_len, len(self._table), self._crc))
+        self._sched.seek(0)
+        remaining = self._table_len
+        while remaining > 0:
+            n = self._sched.readinto(memoryview(self._buf)[: min(remaining, len(self._buf))])
+            if not n:
+                raise OSError("schedule table short")
+            self._write(memoryview(self._buf)[:n])
+            remaining -= n
+        self._file.write(fmt.pack_footer(version, self.count, self._table_len, self._nsched, self._crc))
         self._file.close()
         self._file = None
+        self._close_sched()
+
+    def _close_sched(self):
+        if self._sched is not None:
+            self._sched.close()
+            self._sched = None
+        fsutil.remove(self._sched_path)
 
     def abort(self):
         if self._file is not None:
@@ -70,3 +112,15 @@ class TableWriter:
             except OSError:
                 pass
             self._file = None
+        try:
+            self._close_sched()
+        except OSError:
+            pass
+
+
+def remove_leftovers(path):
+    """Delete the files of an update interrupted by a power cut or reboot."""
+    fsutil.remove(path)
+    fsutil.remove(path + ".sch")
+
+

@@ -1,0 +1,79 @@
+# micropython-test heapsize=100K
+# 10,000 credentials streamed into the store in 12-entry chunks, then a delta merged into it, all under a
+# 64 KB heap (an ESP32 without PSRAM has ~100 KB). Lookups allocate nothing that grows with the table.
+import gc
+
+from tests.firmware import fwenv
+
+from core.permformat import entry_hash  # noqa: E402
+from core.permstore import PermStore  # noqa: E402
+
+TOTAL = 10000
+CHUNK = 12
+WEEKDAYS = [[0x1F, 480, 1140]]
+
+
+def _entry(n):
+    # Every 4th credential has office hours, every 10th an end date: two schedules in the table.
+    windows = WEEKDAYS if n % 4 == 0 else []
+    return [fwenv.fake_hash(n), 1 if n % 97 == 0 else 0, 0, 2000000000 if n % 10 == 0 else 0, windows]
+
+
+def _stream_snapshot(store, version):
+    parts = (TOTAL + CHUNK - 1) // CHUNK
+    result = None
+    for i in range(parts):
+        # Each chunk is built as it "arrives", as the message decoder would hand it over.
+        chunk = [_entry(n) for n in range(i * CHUNK, min(TOTAL, (i + 1) * CHUNK))]
+        result = store.snapshot_chunk(version, i, parts, chunk)
+        chunk = None
+    return result
+
+
+def _lookup_alloc(store, key):
+    """Bytes allocated by one lookup (GC off during it)."""
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    found = store.lookup(key)
+    used = gc.mem_alloc() - before
+    gc.enable()
+    return found, used
+
+
+def test_ten_thousand_credentials_under_small_heap():
+    d = fwenv.temp_dir()
+    gc.collect()
+    base = gc.mem_alloc()
+    store = PermStore(d)
+    assert _stream_snapshot(store, 1) == "applied"
+    assert (store.status, store.version, store.count) == ("ok", 1, TOTAL)
+    for n in (0, 1, 4, 97, 4999, 5000, TOTAL - 1):
+        expected = _entry(n)
+        assert store.lookup(entry_hash(expected)), n
+        assert [store.role, store.valid_from, store.valid_until, store.windows()] == expected[1:], n
+    for n in (TOTAL, TOTAL + 1, 123456):
+        assert not store.lookup(entry_hash(_entry(n)))
+    # Allocation per lookup: the same for a hit in a 10k table as for a miss, and small.
+    hit, hit_bytes = _lookup_alloc(store, entry_hash(_entry(7777)))
+    miss, miss_bytes = _lookup_alloc(store, entry_hash(_entry(TOTAL + 5)))
+    assert hit and not miss
+    assert hit_bytes <= 256 and miss_bytes <= 256, (hit_bytes, miss_bytes)
+
+    # A delta merged by streaming the 10k-record file into a new one.
+    adds = [_entry(TOTAL + 1), [fwenv.fake_hash(5000), 1, 0, 0, WEEKDAYS]]
+    adds.sort(key=lambda e: e[0])
+    deletes = [fwenv.fake_hash(1), fwenv.fake_hash(9998)]
+    assert store.apply_delta(1, 2, adds, deletes) == "applied"
+    assert (store.version, store.count) == (2, TOTAL - 1)  # +1 new, 1 replaced, -2 deleted
+    assert not store.lookup(entry_hash(_entry(1))) and not store.lookup(entry_hash(_entry(9998)))
+    assert store.lookup(entry_hash(_entry(TOTAL + 1)))
+    assert store.lookup(entry_hash(_entry(5000))) and store.role == 1 and store.windows() == WEEKDAYS
+    assert store.lookup(entry_hash(_entry(4))) and store.windows() == WEEKDAYS
+
+    gc.collect()
+    print("10k store: steady-state heap after gc.collect(): %d B used (store object + buffers %d B), %d B free;"
+          " one lookup allocates %d B" % (gc.mem_alloc(), gc.mem_alloc() - base, gc.mem_free(), hit_bytes))
+    assert gc.mem_alloc() - base < 4096  # the store's RAM does not grow with the table
+    store.close()
+    fwenv.remove_tree(d)
