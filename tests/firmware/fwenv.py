@@ -15,6 +15,7 @@ if FIRMWARE not in sys.path:
     sys.path.append(FIRMWARE)
 
 import binascii  # noqa: E402
+
 import vfs  # noqa: E402
 
 SITE_KEY = b"0123456789abcdef-site-key"
@@ -26,7 +27,7 @@ _counter = [0]
 def temp_dir():
     """A fresh directory on the host filesystem (VfsPosix)."""
     _counter[0] += 1
-    path = "/tmp/lockfw_%s_%d" % (binascii.hexlify(os.urandom(4)).decode(), _counter[0])
+    path = "/tmp/lockfw_" + binascii.hexlify(os.urandom(4)).decode() + "_" + str(_counter[0])
     os.mkdir(path)
     return path
 

@@ -1,14 +1,15 @@
 # micropython-test heapsize=160K
 # Decision tables for core.decision on the real MicroPython interpreter: schedules across midnight, weekday
 # edges, validity boundaries, UTC-offset changes, unknown/suspended credentials, lockdown, passage mode and
-# an unsynced clock (passage windows: mp_test_app.py). The store is a real on-flash PermStore (host filesystem).
+# an unsynced clock (passage windows: mp_test_app.py). The store is a real on-flash PermStore (host fs).
 # heapsize 160K: this file and the core are compiled from source into the heap here (on a board they are
 # frozen bytecode); the 10,000-credential heap budget is checked in mp_test_store_10k.py.
+# ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 from tests.firmware import fwenv
 
-from core import reasons  # noqa: E402  (fwenv puts firmware/ on the path)
-from core.decision import decide, tap_verdict  # noqa: E402
-from core.permstore import PermStore  # noqa: E402
+from core import reasons
+from core.decision import decide, tap_verdict
+from core.permstore import PermStore
 
 MON = 1795392000  # 2026-11-23 00:00 UTC, a Monday
 DAY = 86400
@@ -165,7 +166,8 @@ def test_reader_input_refusals():
     store = _store()
     assert tap_verdict(store, fwenv.SITE_KEY, "iso14443a", fwenv.uid(1), None, UTC, "normal").granted
     random_uid = b"\x08\x12\x34\x56"
-    assert tap_verdict(store, fwenv.SITE_KEY, "iso14443a", random_uid, MON, UTC, "normal").reason == "random_uid"
+    verdict = tap_verdict(store, fwenv.SITE_KEY, "iso14443a", random_uid, MON, UTC, "normal")
+    assert verdict.reason == "random_uid"
     assert tap_verdict(store, fwenv.SITE_KEY, "magstripe", b"1234", MON, UTC, "normal").reason == (
         "unknown_credential_kind"
     )
@@ -175,7 +177,8 @@ def test_reader_input_refusals():
     assert tap_verdict(store, None, "iso14443a", fwenv.uid(1), MON, UTC, "normal").reason == "not_provisioned"
     # the same card hashed under another site's key is unknown here
     other = b"another-site-key-0123456789"
-    assert tap_verdict(store, other, "iso14443a", fwenv.uid(1), MON, UTC, "normal").reason == "unknown_credential"
+    verdict = tap_verdict(store, other, "iso14443a", fwenv.uid(1), MON, UTC, "normal")
+    assert verdict.reason == "unknown_credential"
 
 
 def test_corrupt_store_denies_everyone():

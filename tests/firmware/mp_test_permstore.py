@@ -1,10 +1,11 @@
 # micropython-test
 # core.permstore on the real MicroPython interpreter: snapshots in chunks, deltas, refusals that keep the old
 # version, and corrupted or truncated files detected and refused.
+# ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 from tests.firmware import fwenv
 
-from core import permformat  # noqa: E402
-from core.permstore import PermStore  # noqa: E402
+from core import permformat
+from core.permstore import PermStore
 
 WEEKDAYS = [[0x1F, 540, 1080]]
 NIGHTS = [[0x7F, 1320, 360]]
