@@ -213,7 +213,10 @@ def zone_presence(*, session: Session, zone: Zone, since: int, until: int, limit
     rows = session.execute(
         sa.select(col(Event.id), col(Event.door_id), col(Event.ts), col(Event.user_id), col(Event.cred_hash))
         .where(
-            col(Event.door_id).in_(zone_doors), Event.result == "granted", Event.ts >= since, Event.ts < until
+            col(Event.door_id).in_(zone_doors),
+            col(Event.result) == "granted",
+            col(Event.ts) >= since,
+            col(Event.ts) < until,
         )
         .order_by(col(Event.ts), col(Event.id))
         .limit(limit + 1)
