@@ -186,3 +186,21 @@ def test_bad_config_stops_with_a_clear_message(tmp_path: Path) -> None:
     proc = subprocess.run([str(MICROPYTHON), "firmware/main.py", "--config", str(config)], cwd=ROOT,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "config_not_json" in proc.stdout
+
+
+def test_virtual_door_cli_taps_and_prints_what_the_lock_reports(lock, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tools import virtual_door
+
+    proc, channel = lock
+    port = channel.sock.getpeername()[1]
+    assert virtual_door.main(["--port", str(port), "tap", PERMITTED[1], "--wait", "1.5"]) == 0
+    out = capsys.readouterr().out
+    assert "ok: tap" in out
+    assert 'decision  ' in out and "granted=true" in out, out
+    assert 'actuator  jammed=false move="unlock"' in out, out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "door", "open"]) == 0
+    assert "door_sensor open=true" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "tap", "zz"]) == 1
+    assert "refused: bad_uid" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(_free_port()), "status"]) == 2
+    assert "no simulated lock" in capsys.readouterr().err
