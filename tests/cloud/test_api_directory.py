@@ -28,8 +28,12 @@ def test_site_key_and_device_secret_are_shown_once(admin: Api, site: dict[str, A
 
 def test_credential_hash_matches_the_wire_contract(site: dict[str, Any], operator: Api) -> None:
     user = make_user(operator, "Alice")
-    card = operator.ok("POST", "/credentials", 201,
-                       json={"user_id": user["id"], "kind": "iso14443a", "identifier": "04:A1:B2:C3:D4:E5:F6"})
+    card = operator.ok(
+        "POST",
+        "/credentials",
+        201,
+        json={"user_id": user["id"], "kind": "iso14443a", "identifier": "04:A1:B2:C3:D4:E5:F6"},
+    )
     key = bytes.fromhex(site["site_key"])
     assert card["cred_hash"] == credential_hash(key, "iso14443a", "04a1b2c3d4e5f6")
     assert card["assurance"] == assurance("iso14443a") == "low"
@@ -44,10 +48,15 @@ def test_credential_hash_matches_the_wire_contract(site: dict[str, Any], operato
 
 def test_duplicate_credential_is_409_even_spelled_differently(operator: Api, db: Engine) -> None:
     alice, bob = make_user(operator, "Alice"), make_user(operator, "Bob")
-    operator.ok("POST", "/credentials", 201, json={"user_id": alice["id"], "kind": "felica",
-                                                   "identifier": "0102030405060708"})
-    again = operator.post("/credentials", json={"user_id": bob["id"], "kind": "felica",
-                                                 "identifier": "01-02-03-04-05-06-07-08"})
+    operator.ok(
+        "POST",
+        "/credentials",
+        201,
+        json={"user_id": alice["id"], "kind": "felica", "identifier": "0102030405060708"},
+    )
+    again = operator.post(
+        "/credentials", json={"user_id": bob["id"], "kind": "felica", "identifier": "01-02-03-04-05-06-07-08"}
+    )
     assert again.status_code == 409
     with Session(db) as session:
         assert session.exec(select(func.count()).select_from(Credential)).one() == 1
@@ -59,13 +68,21 @@ def test_invalid_bodies_are_422_with_the_field(operator: Api, admin: Api) -> Non
     user = make_user(operator, "Alice")
     cases = [
         ("/credentials", {"user_id": user["id"], "kind": "felica", "identifier": "0102"}, "identifier"),
-        ("/credentials", {"user_id": user["id"], "kind": "iso14443a", "identifier": "08112233"}, "identifier"),
+        (
+            "/credentials",
+            {"user_id": user["id"], "kind": "iso14443a", "identifier": "08112233"},
+            "identifier",
+        ),
         ("/credentials", {"user_id": user["id"], "kind": "nfc", "identifier": "0102030405060708"}, "kind"),
         ("/credentials", {"user_id": user["id"], "kind": "phone", "identifier": "00" * 16}, "identifier"),
         ("/doors", {"name": "x", "device_id": "Bad Id!"}, "device_id"),
         ("/doors", {"name": "x", "device_id": "lock-1", "mode": "party"}, "mode"),
         ("/doors", {"name": "x", "device_id": "lock-1", "mode": "passage"}, "passage_windows"),
-        ("/doors", {"name": "x", "device_id": "lock-1", "passage_windows": [[0, 60, 120]]}, "passage_windows"),
+        (
+            "/doors",
+            {"name": "x", "device_id": "lock-1", "passage_windows": [[0, 60, 120]]},
+            "passage_windows",
+        ),
         ("/users", {"name": ""}, "name"),
         ("/users", {"name": "a\x00b"}, "name"),
     ]
@@ -91,7 +108,10 @@ def test_crud_round_trip_with_audit(operator: Api, admin: Api) -> None:
     zone = operator.ok("POST", "/zones", 201, json={"name": "Lab", "door_ids": [door["id"]]})
     assert zone["door_ids"] == [door["id"]]
     second = make_door(operator, "Back")
-    assert operator.ok("PUT", f"/zones/{zone['id']}/doors/{second['id']}")["door_ids"] == [door["id"], second["id"]]
+    assert operator.ok("PUT", f"/zones/{zone['id']}/doors/{second['id']}")["door_ids"] == [
+        door["id"],
+        second["id"],
+    ]
     assert operator.ok("DELETE", f"/zones/{zone['id']}/doors/{door['id']}")["door_ids"] == [second["id"]]
     user = make_user(operator, "Alice", external_id="E1", email="a@example.com")
     assert operator.post("/users", json={"name": "Other", "external_id": "E1"}).status_code == 409
@@ -103,8 +123,12 @@ def test_crud_round_trip_with_audit(operator: Api, admin: Api) -> None:
     assert operator.ok("GET", f"/groups/{group['id']}")["member_count"] == 0
     updated = operator.ok("PATCH", f"/users/{user['id']}", json={"status": "suspended"})
     assert updated["status"] == "suspended" and updated["name"] == "Alice"
-    rule = operator.ok("POST", "/access-rules", 201, json={"group_id": group["id"], "zone_id": zone["id"],
-                                                           "windows": [[31, 540, 1080]]})
+    rule = operator.ok(
+        "POST",
+        "/access-rules",
+        201,
+        json={"group_id": group["id"], "zone_id": zone["id"], "windows": [[31, 540, 1080]]},
+    )
     assert operator.ok("PATCH", f"/access-rules/{rule['id']}", json={"enabled": False})["enabled"] is False
     operator.ok("DELETE", f"/access-rules/{rule['id']}", 204)
     assert operator.get(f"/access-rules/{rule['id']}").status_code == 404
