@@ -82,9 +82,10 @@ class Clock:
         return int(time.time()) + self._offset
 
     def set(self, unix_seconds: int) -> None:
-        y, mo, d, h, mi, s, wd, _ = time.gmtime(int(unix_seconds) - self._offset)
+        # gmtime: (year, month, mday, hour, minute, second, weekday, yearday[, isdst on some ports]);
         # machine.RTC.datetime takes (year, month, day, weekday, hours, minutes, seconds, subseconds).
-        self._rtc.datetime((y, mo, d, wd, h, mi, s, 0))
+        t = time.gmtime(int(unix_seconds) - self._offset)
+        self._rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
         self._mark()
 
     def sync_ntp(self) -> bool:
