@@ -16,9 +16,10 @@ class CommandCreate(SQLModel):
     action: CommandAction
 
 
-# The stored command; id is the wire "id" (a UUID, <= 36 chars).
+# The stored command; wire_id is the "id" the lock sees (a UUID, <= 36 chars), id orders commands.
 class Command(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=sa.String(36))
+    id: int | None = Field(default=None, primary_key=True)
+    wire_id: str = Field(sa_type=sa.String(36), unique=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     door_id: int = Field(foreign_key="door.id", index=True)
     action: str = Field(sa_type=sa.String(16))
@@ -31,7 +32,8 @@ class Command(SQLModel, table=True):
 
 # A command as the API shows it.
 class CommandPublic(SQLModel):
-    id: str
+    id: int
+    wire_id: str
     site_id: int
     door_id: int
     action: CommandAction

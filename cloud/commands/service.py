@@ -14,7 +14,11 @@ from cloud.models.door import Door
 def create_command(*, session: Session, operator: Operator, door: Door, action: str) -> Command:
     assert door.id is not None
     command = Command(
-        id=str(uuid.uuid4()), site_id=door.site_id, door_id=door.id, action=action, created_by=operator.name
+        wire_id=str(uuid.uuid4()),
+        site_id=door.site_id,
+        door_id=door.id,
+        action=action,
+        created_by=operator.name,
     )
     session.add(command)
     session.flush()
@@ -33,7 +37,7 @@ def create_command(*, session: Session, operator: Operator, door: Door, action: 
 def pending_commands(*, session: Session, door_id: int) -> list[Command]:
     """Oldest first: what the sync should deliver next."""
     query = select(Command).where(Command.door_id == door_id, Command.status == "pending")
-    return list(session.exec(query.order_by(col(Command.created_at), col(Command.id))).all())
+    return list(session.exec(query.order_by(col(Command.id))).all())
 
 
 def list_commands(*, session: Session, door: Door, offset: int, limit: int) -> tuple[list[Command], int]:
@@ -41,7 +45,7 @@ def list_commands(*, session: Session, door: Door, offset: int, limit: int) -> t
     return page(
         session=session,
         query=query,
-        order_by=(col(Command.created_at).desc(), col(Command.id)),
+        order_by=col(Command.id).desc(),
         offset=offset,
         limit=limit,
     )

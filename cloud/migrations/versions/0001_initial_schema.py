@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:09:06.039453
+Create Date: 2026-11-26 15:19:03.700853
 """
 
 from collections.abc import Sequence
@@ -207,7 +207,8 @@ def upgrade() -> None:
 
     op.create_table(
         "command",
-        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("wire_id", sa.String(length=36), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("door_id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
@@ -225,6 +226,7 @@ def upgrade() -> None:
             ["site.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("wire_id"),
     )
     with op.batch_alter_table("command", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_command_door_id"), ["door_id"], unique=False)
