@@ -30,10 +30,10 @@ FRAME_ACK = const(1)
 FRAME_NACK = const(2)
 FRAME_ERROR = const(3)
 
-# Command codes (UM0701-02 section 7).
-CMD_GET_FIRMWARE_VERSION = const(0x02)
-CMD_SAM_CONFIGURATION = const(0x14)
-CMD_RF_CONFIGURATION = const(0x32)
+# Command codes (UM0701-02 section 7). Names starting with _ are folded away by the compiler (no RAM).
+_CMD_GET_FIRMWARE_VERSION = const(0x02)
+_CMD_SAM_CONFIGURATION = const(0x14)
+_CMD_RF_CONFIGURATION = const(0x32)
 CMD_IN_LIST_PASSIVE_TARGET = const(0x4A)
 
 # InListPassiveTarget baud rate / modulation (BrTy).
@@ -48,10 +48,10 @@ _FELICA_POL_RES_LENGTHS = (18, 20)
 _ISO14443A_UID_LENGTHS = (4, 7, 10)
 
 # A frame longer than this is refused (the biggest answer we ask for is a FeliCa target, ~25 bytes).
-MAX_FRAME_BYTES = const(64)
+_MAX_FRAME_BYTES = const(64)
 # HSU wake-up (UM0701-02 section 7.2.11 and the HSU notes): 55 55 then a long run of 00.
 UART_WAKEUP = b"\x55\x55" + bytes(14)
-I2C_ADDRESS = const(0x24)
+_I2C_ADDRESS = const(0x24)
 
 KIND_FELICA = "felica"
 KIND_ISO14443A = "iso14443a"
@@ -150,7 +150,7 @@ def parse_frame(buf, expect_tfi=TFI_PN532, start=0, end=None):
         data_at = at + 2
     if length == 0:
         raise FrameError("empty_frame")
-    if length > MAX_FRAME_BYTES:
+    if length > _MAX_FRAME_BYTES:
         raise FrameError("frame_too_long") from None
     if data_at + length + 1 > end:
         raise TruncatedFrame("truncated_data")
@@ -176,11 +176,11 @@ def _skip_postamble(buf, index, end):
 class I2CTransport:
     """PN532 on I2C: every read starts with a status byte whose bit 0 says the PN532 has an answer."""
 
-    def __init__(self, i2c, address=I2C_ADDRESS):
+    def __init__(self, i2c, address=_I2C_ADDRESS):
         self._i2c = i2c
         self._address = address
         self._status = bytearray(1)
-        self._buf = bytearray(MAX_FRAME_BYTES + 10)
+        self._buf = bytearray(_MAX_FRAME_BYTES + 10)
 
     def write(self, frame):
         try:
@@ -220,7 +220,7 @@ class UARTTransport:
 
     def __init__(self, uart):
         self._uart = uart
-        self._buf = bytearray(MAX_FRAME_BYTES + 16)
+        self._buf = bytearray(_MAX_FRAME_BYTES + 16)
         self._count = 0
 
     def wake(self):
@@ -338,18 +338,18 @@ class PN532:
 
     def get_firmware_version(self):
         """(IC, Ver, Rev, Support): a PN532 answers IC = 0x32."""
-        data = self.call(CMD_GET_FIRMWARE_VERSION)
+        data = self.call(_CMD_GET_FIRMWARE_VERSION)
         if len(data) != 4:
             raise FrameError("bad_response_length")
         return data[0], data[1], data[2], data[3]
 
     def sam_configuration(self, mode=0x01, timeout=0x14, use_irq=0x01):
         """Normal mode (no secure access module); required once after power-on."""
-        self.call(CMD_SAM_CONFIGURATION, bytes((mode, timeout, use_irq)))
+        self.call(_CMD_SAM_CONFIGURATION, bytes((mode, timeout, use_irq)))
 
     def set_passive_retries(self, retries):
         """RFConfiguration item 5: MxRtyATR, MxRtyPSL, MxRtyPassiveActivation (0xFF would wait forever)."""
-        self.call(CMD_RF_CONFIGURATION, bytes((0x05, 0xFF, 0x01, retries)))
+        self.call(_CMD_RF_CONFIGURATION, bytes((0x05, 0xFF, 0x01, retries)))
 
 
 def in_list_params(brty):
