@@ -185,8 +185,10 @@ class PermStore:
             return "bad_snapshot_chunk"
         if index == 0:
             self.abort_snapshot()
-            fsutil.remove(self.new_path)
-            self._snap = [TableWriter(self.new_path), version, 0, of]
+            try:
+                self._snap = [TableWriter(self.new_path), version, 0, of]
+            except OSError:
+                return "store_io_error"
         snap = self._snap
         if snap is None or snap[1] != version or snap[2] != index or snap[3] != of:
             self.abort_snapshot()
@@ -198,6 +200,9 @@ class PermStore:
         except WriteError as exc:
             self.abort_snapshot()
             return str(exc)
+        except OSError:  # flash full or failing: the old version stays live
+            self.abort_snapshot()
+            return "store_io_error"
         snap[2] = index + 1
         if index + 1 < of:
             return RESULT_PARTIAL
@@ -208,7 +213,7 @@ class PermStore:
         if self._snap is not None:
             self._snap[0].abort()
             self._snap = None
-            fsutil.remove(self.new_path)
+            remove_leftovers(self.new_path)
 
     def snapshot_in_progress(self):
         return self._snap is not None
@@ -225,12 +230,14 @@ class PermStore:
         if error:
             return error
         self.abort_snapshot()
-        writer = TableWriter(self.new_path)
+        writer = None
         try:
+            writer = TableWriter(self.new_path)
             self._merge(writer, adds, [binascii.unhexlify(h) for h in deletes])
         except (WriteError, OSError) as exc:
-            writer.abort()
-            fsutil.remove(self.new_path)
+            if writer is not None:
+                writer.abort()
+            remove_leftovers(self.new_path)
             return str(exc) if isinstance(exc, WriteError) else "store_io_error"
         return self._install(writer, version)
 
@@ -277,8 +284,7 @@ class PermStore:
             os.rename(self.new_path, self.path)
         except OSError:
             writer.abort()
-            fsutil.remove(self.new_path)
-            self.open()
+            self.open()  # whichever complete version the flash holds now
             return "store_io_error"
         self.open()
         return RESULT_APPLIED if self.status == STATUS_OK else "store_verify_failed"
