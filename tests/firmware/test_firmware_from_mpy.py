@@ -63,7 +63,8 @@ def _compile_tree(source: Path, target: Path) -> None:
     for path in sorted(source.rglob("*.py")):
         out = target / path.relative_to(source).with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([str(BIN / "mpy-cross"), "-o", str(out), str(path)], capture_output=True, text=True)
+        proc = subprocess.run([str(BIN / "mpy-cross"), "-o", str(out), str(path)], capture_output=True,
+                              text=True)
         assert proc.returncode == 0, proc.stderr
 
 
