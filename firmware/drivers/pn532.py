@@ -161,7 +161,7 @@ def parse_frame(buf, expect_tfi=TFI_PN532, start=0, end=None):
         return FRAME_ERROR, b"", next_index
     if buf[data_at] != expect_tfi:
         raise FrameError("bad_tfi")
-    return FRAME_DATA, bytes(buf[data_at + 1 : data_at + length]), next_index
+    return FRAME_DATA, buf[data_at + 1 : data_at + length], next_index  # a copy: buf is reused
 
 
 def _skip_postamble(buf, index, end):
@@ -221,6 +221,7 @@ class UARTTransport:
     def __init__(self, uart):
         self._uart = uart
         self._buf = bytearray(_MAX_FRAME_BYTES + 16)
+        self._view = memoryview(self._buf)
         self._count = 0
 
     def wake(self):
@@ -241,10 +242,10 @@ class UARTTransport:
         room = len(self._buf) - self._count
         waiting = self._uart.any()
         if waiting and room:
-            chunk = self._uart.read(min(waiting, room))
-            if chunk:
-                self._buf[self._count : self._count + len(chunk)] = chunk
-                self._count += len(chunk)
+            # readinto: straight into the preallocated buffer, no bytes object per read
+            got = self._uart.readinto(self._view[self._count : self._count + min(waiting, room)])
+            if got:
+                self._count += got
 
     def _take(self):
         # Returns (kind, payload) and drops the frame's bytes, or None if no complete frame yet.
@@ -259,8 +260,10 @@ class UARTTransport:
         except FrameError:
             self._count = 0  # a bad frame poisons the stream: drop what we have
             raise
-        self._buf[: self._count - used] = self._buf[used : self._count]
-        self._count -= used
+        rest = self._count - used
+        if rest > 0:  # bytes of the next frame already arrived: move them to the front
+            self._buf[:rest] = self._buf[used : self._count]
+        self._count = rest
         return kind, payload
 
     def ready(self):
@@ -297,7 +300,11 @@ class PN532:
 
     def send_command(self, command, params=b""):
         """Write the command frame and wait (bounded) for the PN532's ACK."""
-        self.transport.write(build_frame(TFI_HOST, bytes((command,)) + bytes(params)))
+        self.send_frame(build_frame(TFI_HOST, bytes((command,)) + bytes(params)))
+
+    def send_frame(self, frame):
+        """Write a ready-built command frame (the poller builds its frames once) and wait for the ACK."""
+        self.transport.write(frame)
         kind, _ = self.transport.read_frame(self.ack_timeout_ms)
         if kind == FRAME_ACK:
             return
@@ -427,10 +434,11 @@ class CardPoller:
         self.firmware = None
         self.errors = {}
         self.last_error = None
-        self._frames = {
-            BRTY_106_TYPE_A: in_list_params(BRTY_106_TYPE_A),
-            BRTY_212_FELICA: in_list_params(BRTY_212_FELICA),
-        }
+        # Built once: the poll loop sends these two frames over and over without allocating them again.
+        self._frames = {}
+        for brty in (BRTY_106_TYPE_A, BRTY_212_FELICA):
+            command = bytes((CMD_IN_LIST_PASSIVE_TARGET,)) + in_list_params(brty)
+            self._frames[brty] = build_frame(TFI_HOST, command)
 
     def _count(self, code):
         self.last_error = code
@@ -471,7 +479,7 @@ class CardPoller:
                 self.begin()
             return None
         if self._state == _IDLE:
-            self.pn532.send_command(CMD_IN_LIST_PASSIVE_TARGET, self._frames[self._brty])
+            self.pn532.send_frame(self._frames[self._brty])
             self._state = _WAITING
             self._since = now
             return None

@@ -11,7 +11,7 @@ def frame(hex_text):
 
 
 class FakeUART:
-    """Has the machine.UART methods the driver uses: write, read, any."""
+    """Has the machine.UART methods the driver uses: write, read, readinto, any."""
 
     def __init__(self, script, chunk=None):
         self.script = list(script)
@@ -33,6 +33,13 @@ class FakeUART:
 
     def any(self):
         return len(self.rx)
+
+    def readinto(self, buf, count=None):
+        data = self.read(len(buf) if count is None else min(count, len(buf)))
+        if not data:
+            return None
+        buf[: len(data)] = data
+        return len(data)
 
     def read(self, count=None):
         if not self.rx:

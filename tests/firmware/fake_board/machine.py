@@ -107,6 +107,9 @@ class UART:
     def read(self, nbytes=None):
         return UART.port.read(nbytes) if UART.port else None
 
+    def readinto(self, buf, nbytes=None):
+        return UART.port.readinto(buf, nbytes) if UART.port else None
+
     def any(self):
         return UART.port.any() if UART.port else 0
 

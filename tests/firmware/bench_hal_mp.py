@@ -1,0 +1,71 @@
+# Benchmark (not a test): PN532 frame layer and card poller cost on the MicroPython unix port.
+#
+#   .venv/bin/micropython -X heapsize=100K tests/firmware/bench_hal_mp.py      (from the repo root)
+#
+# Prints microseconds per operation and heap bytes allocated per poll (figures: docs/BENCHMARKS.md).
+import gc
+import sys
+import time
+
+for _path in ("firmware", "."):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from drivers import pn532  # noqa: E402
+from tests.firmware.pn532_fakes import FakeUART, frame  # noqa: E402
+
+ACK = frame("00 00 FF 00 FF 00")
+LIST_A = frame("00 00 FF 04 FC D4 4A 01 00 E1 00")
+LIST_FELICA = frame("00 00 FF 09 F7 D4 4A 01 01 00 FF FF 00 00 E2 00")
+NO_TARGET = frame("00 00 FF 03 FD D5 4B 00 E0 00")
+TARGET_FELICA = frame(
+    "00 00 FF 16 EA D5 4B 01 01 12 01 01 2E 4C D8 12 34 56 78 03 01 4B 02 4F 49 93 FF E9 00"
+)
+
+
+class LoopingUART(FakeUART):
+    """Answers every poll command, forever (the scripted fake runs out)."""
+
+    def __init__(self):
+        super().__init__([])
+        self.answers = {LIST_A: ACK + NO_TARGET, LIST_FELICA: ACK + TARGET_FELICA}
+
+    def write(self, data):
+        answer = self.answers.get(bytes(data))
+        if answer:
+            self.rx.extend(answer)
+        return len(data)
+
+
+def _per_op_us(func, count):
+    start = time.ticks_us()
+    for _ in range(count):
+        func()
+    return time.ticks_diff(time.ticks_us(), start) / count
+
+
+def main():
+    count = 2000
+    print("parse_frame FeliCa answer (29 bytes): %.1f us" % _per_op_us(lambda: pn532.parse_frame(TARGET_FELICA),
+                                                                      count))
+    print("build_frame InListPassiveTarget FeliCa: %.1f us" % _per_op_us(
+        lambda: pn532.build_frame(pn532.TFI_HOST, b"\x4a" + pn532.in_list_params(1)), count))
+    uart = LoopingUART()
+    chip = pn532.PN532(pn532.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
+    poller = pn532.CardPoller(chip)
+    poller._state = 0  # initialised (skip SAM/firmware: this fake answers polls only)
+    for _ in range(10):
+        poller.poll()
+    print("CardPoller.poll() over a fake UART (send or collect): %.1f us" % _per_op_us(poller.poll, count))
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
+    for _ in range(50):
+        poller.poll()
+    allocated = (gc.mem_alloc() - before) if hasattr(gc, "mem_alloc") else -1
+    gc.enable()
+    print("heap allocated per poll() incl. the fake port (gc disabled, 50 polls): %.0f bytes" % (allocated / 50))
+    print("errors counted:", poller.errors)
+
+
+main()
