@@ -12,6 +12,7 @@ for _path in ("firmware", "."):
         sys.path.insert(0, _path)
 
 from drivers import pn532  # noqa: E402
+
 from tests.firmware.pn532_fakes import FakeUART, frame  # noqa: E402
 
 ACK = frame("00 00 FF 00 FF 00")
@@ -44,28 +45,33 @@ def _per_op_us(func, count):
     return time.ticks_diff(time.ticks_us(), start) / count
 
 
+def _show(label, value, unit):
+    print(f"{label}: {value:.1f} {unit}")
+
+
 def main():
     count = 2000
-    print("parse_frame FeliCa answer (29 bytes): %.1f us" % _per_op_us(lambda: pn532.parse_frame(TARGET_FELICA),
-                                                                      count))
-    print("build_frame InListPassiveTarget FeliCa: %.1f us" % _per_op_us(
-        lambda: pn532.build_frame(pn532.TFI_HOST, b"\x4a" + pn532.in_list_params(1)), count))
+    parse_us = _per_op_us(lambda: pn532.parse_frame(TARGET_FELICA), count)
+    _show("parse_frame FeliCa answer (29 bytes)", parse_us, "us")
+    felica_poll = b"\x4a" + pn532.in_list_params(1)
+    _show("build_frame InListPassiveTarget FeliCa",
+          _per_op_us(lambda: pn532.build_frame(pn532.TFI_HOST, felica_poll), count), "us")
     uart = LoopingUART()
     chip = pn532.PN532(pn532.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
     poller = pn532.CardPoller(chip)
     poller._state = 0  # initialised (skip SAM/firmware: this fake answers polls only)
     for _ in range(10):
         poller.poll()
-    print("CardPoller.poll() over a fake UART (send or collect): %.1f us" % _per_op_us(poller.poll, count))
+    _show("CardPoller.poll() over a fake UART (send or collect)", _per_op_us(poller.poll, count), "us")
     gc.collect()
     gc.disable()
-    before = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
+    before = gc.mem_alloc()
     for _ in range(50):
         poller.poll()
-    allocated = (gc.mem_alloc() - before) if hasattr(gc, "mem_alloc") else -1
+    allocated = gc.mem_alloc() - before
     gc.enable()
-    print("heap allocated per poll() incl. the fake port (gc disabled, 50 polls): %.0f bytes" % (allocated / 50))
+    _show("heap allocated per poll(), the fake port's own included (gc off, 50 polls)",
+          allocated / 50, "bytes")
     print("errors counted:", poller.errors)
-
 
 main()
