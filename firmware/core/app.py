@@ -168,7 +168,7 @@ class LockApp:
         if active == self._passage:
             return
         self._passage = active
-        self.record("mode", None, "passage" if active else self.site.mode)
+        self.record("mode", None, "passage" if active else "normal")
         if active:
             self.thumbturn.unlock(now, True)
         else:
@@ -240,9 +240,12 @@ class LockApp:
         self.thumbturn.held_open_ms = self.site.held_s * 1000
         if self.site.mode != old_mode:
             self.record("mode", None, self.site.mode)
+            now = self.hw.ticks_ms()
+            if self._passage and not self.site.passage_active(self.clock.now()):
+                self._passage = False  # a passage hold ends with the mode (logged just above)
+                self.thumbturn.release_hold(now)
             if self.site.mode == MODE_LOCKDOWN:
-                self._passage = False
-                self.thumbturn.lock(self.hw.ticks_ms())
+                self.thumbturn.lock(now)
         return None
 
     # --- status (uplink payloads) -------------------------------------------------------------------------
