@@ -256,7 +256,11 @@ class Hardware:
     async def start(self):
         if self._server is not None:  # already running (main.py and LockApp.run may both ask)
             return
-        self._server = await asyncio.start_server(self._serve_client, self.host, self.port)
+        try:
+            self._server = await asyncio.start_server(self._serve_client, self.host, self.port)
+        except OSError as exc:
+            raise OSError("sim control channel: cannot listen on %s:%d (%s; another lock on that port?)"
+                          % (self.host, self.port, exc))
         asyncio.create_task(self._housekeeping())
         print("sim: control channel on %s:%d" % (self.host, self.port))
 

@@ -204,3 +204,19 @@ def test_virtual_door_cli_taps_and_prints_what_the_lock_reports(lock, capsys) ->
     assert "refused: bad_uid" in capsys.readouterr().out
     assert virtual_door.main(["--port", str(_free_port()), "status"]) == 2
     assert "no simulated lock" in capsys.readouterr().err
+
+
+def test_second_lock_on_the_same_port_stops_with_a_clear_message(lock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    config = json.loads((ROOT / "firmware" / "sim_config.json").read_text())
+    data = tmp_path / "other"
+    config.update(sim_control_port=channel.sock.getpeername()[1], data_dir=str(data), sim_data_dir=str(data))
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(config))
+    second = subprocess.run([str(MICROPYTHON), "firmware/main.py", "--config", str(path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1
+    assert "cannot listen on 127.0.0.1" in second.stdout, second.stdout
+    channel.send({"cmd": "ping"})
+    assert channel.wait_for(lambda o: o.get("reply") == "ping")["ok"] is True  # the first one is unaffected
+    assert proc.poll() is None
