@@ -1,0 +1,247 @@
+"""Firmware core benchmarks on the real MicroPython interpreter (docs/BENCHMARKS.md, "Firmware").
+
+    .venv/bin/python tools/bench_firmware.py [--sizes 100,1000,10000,50000] [--heap 100K]
+
+For each table size a fresh `micropython -X heapsize=<heap>` process streams a snapshot of that many
+credentials into a permission store on the host filesystem, then measures:
+  - per-tap time: decide() on a known credential (binary search + checks), and the whole tap path for an
+    unknown card (normalize + HMAC-SHA256 + binary search + refusal);
+  - heap: bytes allocated by one tap (GC disabled around it, so this bounds the tap's peak), and the
+    steady-state heap after gc.collect() with the store open;
+  - flash: store file bytes per credential.
+A last process measures the event log on LittleFS v2 (4 KiB blocks, as on the ESP32) over a RAM block
+device: file bytes per event, filesystem blocks used, and bytes programmed/erased per append (wear).
+Timings are wall-clock on this host's unix port; an ESP32 is roughly 10-30x slower.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MICROPYTHON = os.environ.get("MICROPYTHON") or str(Path(sys.executable).parent / "micropython")
+
+# Runs under MicroPython: argv = [script, root, size, data_dir]
+_STORE_BENCH = r"""
+import sys, gc, os, time
+root, size, data_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, root)
+sys.path.insert(0, root + "/firmware")
+from core.permstore import PermStore
+from core.decision import decide, tap_verdict
+from core.permformat import entry_hash
+
+CHUNK = 16
+SITE_KEY = b"bench-site-key-0123456789abcdef"
+
+
+def fake_hash(n):
+    return "%032x" % (n * 2654435761 + 7)
+
+
+def entry(n):
+    windows = [[0x1F, 480, 1140]] if n % 4 == 0 else []
+    return [fake_hash(n), 1 if n % 97 == 0 else 0, 0, 0, windows]
+
+
+def allocated(fn):
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    fn()
+    used = gc.mem_alloc() - before
+    gc.enable()
+    return used
+
+
+now = 1795392000 + 10 * 3600
+offsets = [[0, 540]]
+M = 128  # distinct keys spread over the table, each looked up ROUNDS times
+ROUNDS = 16
+TRIALS = 5
+keys = [None] * M
+uids = [None] * 64
+gc.collect()
+base = gc.mem_alloc()
+store = PermStore(data_dir)
+gc.collect()
+store_ram = gc.mem_alloc() - base  # the store object and its preallocated buffers
+parts = (size + CHUNK - 1) // CHUNK
+t0 = time.ticks_ms()
+for i in range(parts):
+    chunk = [entry(n) for n in range(i * CHUNK, min(size, (i + 1) * CHUNK))]
+    result = store.snapshot_chunk(1, i, parts, chunk)
+chunk = None
+build_ms = time.ticks_diff(time.ticks_ms(), t0)
+assert result == "applied" and store.count == size, result
+
+step = max(1, size // M)
+for j in range(M):
+    keys[j] = entry_hash(entry((j * step) % size))
+
+hit_us = 1e9
+for _ in range(TRIALS):  # best of TRIALS: the host is shared, the minimum is the least disturbed
+    gc.collect()
+    t0 = time.ticks_us()
+    for _ in range(ROUNDS):
+        for key in keys:
+            v = decide(store, key, now, offsets, "normal")
+    hit_us = min(hit_us, time.ticks_diff(time.ticks_us(), t0) / (M * ROUNDS))
+assert v.granted or v.reason == "outside_schedule"
+
+for j in range(len(uids)):
+    uids[j] = bytes([4, 16, (j >> 8) & 255, j & 255, 1, 2, 3])
+tap_us = 1e9
+for _ in range(TRIALS):
+    gc.collect()
+    t0 = time.ticks_us()
+    for _ in range(ROUNDS):
+        for uid in uids:
+            v = tap_verdict(store, SITE_KEY, "iso14443a", uid, now, offsets, "normal")
+    tap_us = min(tap_us, time.ticks_diff(time.ticks_us(), t0) / (len(uids) * ROUNDS))
+assert v.reason == "unknown_credential"
+
+
+
+hit_alloc = allocated(lambda: decide(store, keys[7], now, offsets, "normal"))
+tap_alloc = allocated(lambda: tap_verdict(store, SITE_KEY, "iso14443a", uids[3], now, offsets, "normal"))
+v = None
+gc.collect()
+steady = gc.mem_alloc()
+flash = os.stat(data_dir + "/perm.db")[6]
+print("RESULT size=%d build_ms=%d hit_us=%.1f tap_us=%.1f hit_alloc=%d tap_alloc=%d steady=%d store_ram=%d "
+      "heap_total=%d flash=%d per_cred=%.2f" % (size, build_ms, hit_us, tap_us, hit_alloc, tap_alloc, steady,
+      store_ram, gc.mem_alloc() + gc.mem_free(), flash, flash / size))
+store.close()
+"""
+
+# Runs under MicroPython: argv = [script, root]
+_LOG_BENCH = r"""
+import sys, gc, os, vfs
+root = sys.argv[1]
+sys.path.insert(0, root)
+sys.path.insert(0, root + "/firmware")
+from core.state import State
+from core.eventlog import EventLog
+
+
+class RamFlash:
+    # LittleFS block device in RAM that counts programmed bytes and erases.
+    def __init__(self, block_size, blocks):
+        self.bs, self.n = block_size, blocks
+        self.data = bytearray(block_size * blocks)
+        self.programmed = 0
+        self.erases = 0
+
+    def readblocks(self, block, buf, offset=0):
+        start = block * self.bs + offset
+        buf[:] = self.data[start:start + len(buf)]
+
+    def writeblocks(self, block, buf, offset=None):
+        start = block * self.bs + (offset or 0)
+        self.data[start:start + len(buf)] = buf
+        self.programmed += len(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.n
+        if op == 5:
+            return self.bs
+        if op == 6:
+            self.erases += 1
+        return 0
+
+
+dev = RamFlash(4096, 128)
+vfs.VfsLfs2.mkfs(dev)
+vfs.mount(vfs.VfsLfs2(dev), "/flash")
+free0 = os.statvfs("/flash")[3]
+state = State("/flash")
+log = EventLog("/flash", state, 1024)
+log.append("boot", 0, None, "power_on")
+N = 1000
+p0, e0 = dev.programmed, dev.erases
+cred = b"\x5a" * 16
+for i in range(N):
+    log.append("granted", 1795392000 + i, cred, "ok")
+programmed, erases = dev.programmed - p0, dev.erases - e0
+files = 0
+for name in os.listdir("/flash"):
+    if name.startswith("ev"):
+        files += os.stat("/flash/" + name)[6]
+blocks = free0 - os.statvfs("/flash")[3]
+print("RESULT events=%d file_bytes_per_event=%.1f fs_blocks=%d fs_bytes_per_event=%.1f "
+      "programmed_per_event=%.1f erases_per_1000=%d"
+      % (N + 1, files / (N + 1), blocks, blocks * 4096 / (N + 1), programmed / N, erases * 1000 // N))
+"""
+
+
+def _run(script: str, args: list[str], heap: str) -> dict[str, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(script)
+        path = f.name
+    try:
+        proc = subprocess.run(
+            [MICROPYTHON, "-X", f"heapsize={heap}", path, *args], capture_output=True, text=True, timeout=900
+        )
+    finally:
+        os.unlink(path)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return dict(part.split("=", 1) for part in line.split()[1:])
+    raise RuntimeError(f"benchmark failed (heap {heap}):\n{proc.stdout}\n{proc.stderr}")
+
+
+def bench_store(size: int, heap: str) -> dict[str, str]:
+    with tempfile.TemporaryDirectory(prefix="bench_fw_") as data_dir:
+        return _run(_STORE_BENCH, [str(ROOT), str(size), data_dir], heap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100,1000,10000,50000", help="credential counts, comma separated")
+    parser.add_argument("--heap", default="100K", help="MicroPython heap for the store runs (default 100K)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    print(f"MicroPython: {MICROPYTHON}, heap {args.heap}")
+    header = (
+        "| credentials | build (ms) | decide, hit (us) | tap path, unknown card (us) "
+        "| alloc per decide (B) | alloc per tap (B) | store RAM (B) | heap used after gc (B) "
+        "| flash (B) | flash per credential (B) |"
+    )
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    results = []
+    for size in sizes:
+        r = bench_store(size, args.heap)
+        results.append(r)
+        print(
+            f"| {size} | {r['build_ms']} | {r['hit_us']} | {r['tap_us']} | {r['hit_alloc']} "
+            f"| {r['tap_alloc']} | {r['store_ram']} | {r['steady']} | {r['flash']} | {r['per_cred']} |"
+        )
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        decide_ratio = float(last["hit_us"]) / float(first["hit_us"])
+        tap_ratio = float(last["tap_us"]) / float(first["tap_us"])
+        print(
+            f"growth {sizes[0]} -> {sizes[-1]} credentials: decide x{decide_ratio:.2f}, "
+            f"tap x{tap_ratio:.2f}, alloc per tap {first['tap_alloc']} -> {last['tap_alloc']} B"
+        )
+    log = _run(_LOG_BENCH, [str(ROOT)], "4M")
+    print(
+        f"event log on LittleFS (4 KiB blocks): {log['file_bytes_per_event']} file bytes/event, "
+        f"{log['fs_bytes_per_event']} filesystem bytes/event "
+        f"({log['fs_blocks']} blocks for {log['events']} events), "
+        f"{log['programmed_per_event']} bytes programmed per append, {log['erases_per_1000']} block erases "
+        "per 1000 appends"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
