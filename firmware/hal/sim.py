@@ -9,6 +9,9 @@ import json
 import os
 import time
 
+from drivers.pn532 import PN532, CardPoller, UARTTransport
+
+from hal.sim_pn532 import SimPN532Port
 from shared_schema.credentials import KINDS, parse_identifier
 from shared_schema.messages import BOOT_REASONS
 
@@ -35,20 +38,41 @@ class CommandError(ValueError):
 
 
 class SimReader:
-    """hw.reader: cards tapped over the control channel, handed to the core one per poll()."""
+    """hw.reader: cards tapped over the control channel, handed to the core one per poll().
 
-    def __init__(self):
+    With sim_reader "pn532" (the default) cards and FeliCa IDms go through a simulated PN532 chip and our
+    real PN532 driver (drivers/pn532.py), exactly as on the board; phone tokens, which a PN532 never
+    reads, and everything with sim_reader "direct" are queued and handed over as they are.
+    """
+
+    def __init__(self, hw, use_pn532, present_ms):
         self._taps = []
         self.dropped = 0
+        self.chip = None
+        self.poller = None
+        if use_pn532:
+            self.chip = SimPN532Port(hw.ticks_ms, hw.ticks_diff, present_ms)
+            transport = UARTTransport(self.chip)
+            chip = PN532(transport, ack_timeout_ms=5, response_timeout_ms=10)
+            self.poller = CardPoller(chip, hw.ticks_ms, hw.ticks_diff, wake=transport.wake)
 
     def tap(self, kind, uid):
-        if len(self._taps) >= TAP_QUEUE:
+        if self.chip is not None and kind in ("iso14443a", "felica"):
+            accepted = self.chip.tap(kind, uid)
+        elif len(self._taps) < TAP_QUEUE:
+            self._taps.append((kind, uid))
+            accepted = True
+        else:
+            accepted = False
+        if not accepted:
             self.dropped += 1
-            return False
-        self._taps.append((kind, uid))
-        return True
+        return accepted
 
     def poll(self):
+        if self.poller is not None:
+            found = self.poller.poll()
+            if found is not None:
+                return found
         return self._taps.pop(0) if self._taps else None
 
 
@@ -222,7 +246,10 @@ class Hardware:
             raise ValueError("sim_boot_reason must be one of " + ", ".join(BOOT_REASONS))
         self._clients = []
         self.reports = 0
-        self.reader = SimReader()
+        reader_kind = config.get("sim_reader", "pn532")
+        if reader_kind not in ("pn532", "direct"):
+            raise ValueError("sim_reader must be 'pn532' or 'direct', not %r" % (reader_kind,))
+        self.reader = SimReader(self, reader_kind == "pn532", int(config.get("sim_card_present_ms", 400)))
         self.actuator = SimActuator(self, int(config.get("sim_travel_ms", 300)),
                                     bool(config.get("sim_actuator_confirms", True)))
         self.door = SimDoor() if config.get("sim_door", True) else None
@@ -392,6 +419,8 @@ class Hardware:
                          "expired": self.watchdog.expired},
             "reports": self.reports,
             "taps_dropped": self.reader.dropped,
+            "reader": "direct" if self.reader.poller is None else "pn532",
+            "reader_errors": {} if self.reader.poller is None else self.reader.poller.errors,
         }
 
 

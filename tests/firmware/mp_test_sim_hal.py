@@ -27,7 +27,7 @@ def _port():
 
 def _config(**overrides):
     config = {"hal": "sim", "device_id": "sim-test", "sim_data_dir": "/tmp/simhal_%d" % _port(),
-              "sim_control_port": _port(), "sim_travel_ms": 30}
+              "sim_control_port": _port(), "sim_travel_ms": 30, "sim_reader": "direct"}
     config.update(overrides)
     return config
 
@@ -73,6 +73,51 @@ def test_bad_commands_get_specific_errors():
         reply = _reply(hw, line)
         assert reply.get("error") == code, (line, reply)
     assert hw.reader.poll() is None  # nothing bad reached the reader
+
+
+def _poll_until_card(hw, limit_ms=3000):
+    waited = 0
+    while waited < limit_ms:
+        found = hw.reader.poll()
+        if found is not None:
+            return found
+        time.sleep_ms(10)
+        waited += 10
+    return None
+
+
+def test_pn532_reader_runs_the_real_driver_against_a_simulated_chip():
+    hw = build(_config(sim_reader="pn532", sim_card_present_ms=100))
+    assert _reply(hw, {"cmd": "tap", "uid": "04a1b2c3d4e5f6"})["ok"]
+    assert _poll_until_card(hw) == ("iso14443a", b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
+    assert hw.reader.poller.firmware == (0x32, 1, 6, 7)  # the driver initialised the chip
+    assert hw.reader.chip.commands >= 4  # SAMConfiguration, GetFirmwareVersion, RFConfiguration, a poll
+    assert _reply(hw, {"cmd": "tap", "kind": "felica", "uid": "012e4cd812345678"})["ok"]
+    assert _poll_until_card(hw) == ("felica", b"\x01\x2e\x4c\xd8\x12\x34\x56\x78")
+    assert _reply(hw, {"cmd": "tap", "uid": "a1b2c3d4"})["ok"]  # 4-byte UID
+    assert _poll_until_card(hw) == ("iso14443a", b"\xa1\xb2\xc3\xd4")
+    assert hw.reader.poller.errors == {}, hw.reader.poller.errors
+    assert hw.status()["reader"] == "pn532"
+
+
+def test_pn532_reader_reports_a_card_once_per_tap():
+    hw = build(_config(sim_reader="pn532", sim_card_present_ms=150))
+    _reply(hw, {"cmd": "tap", "uid": "04a1b2c3"})
+    _reply(hw, {"cmd": "tap", "uid": "04a1b2c3"})  # the same card, tapped again
+    seen = []
+    for _ in range(150):
+        found = hw.reader.poll()
+        if found:
+            seen.append(found)
+        time.sleep_ms(10)
+    assert seen == [("iso14443a", b"\x04\xa1\xb2\xc3")] * 2, seen
+
+
+def test_phone_tokens_bypass_the_pn532():
+    hw = build(_config(sim_reader="pn532"))
+    token = "00112233445566778899aabbccddeeff"
+    assert _reply(hw, {"cmd": "tap", "kind": "phone", "uid": token})["ok"]
+    assert hw.reader.poll() == ("phone", bytes(range(0, 256, 17)))
 
 
 def test_tap_queue_is_bounded():
@@ -151,6 +196,7 @@ def test_bad_hardware_config_is_refused_clearly():
         ({"sim_boot_reason": "meteor"}, "sim_boot_reason"),
         ({"sim_control_host": "0.0.0.0"}, "loopback"),
         ({"hal": "arduino"}, "config hal"),
+        ({"sim_reader": "mfrc522"}, "sim_reader"),
     ):
         try:
             build(_config(**overrides))
