@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from cloud.auth.operator import Operator
+from cloud.bench.data import ZONE_DOORS, BigSite, build_big_site
 from cloud.crud.groups import set_membership
 from cloud.crud.rules import update_rule
 from cloud.crud.users import update_user
@@ -16,7 +17,6 @@ from cloud.models.user import Group, User, UserUpdate
 from cloud.models.zone import Zone
 from cloud.permissions import service
 from cloud.permissions.models import DoorPermissions
-from tests.cloud.scale import ZONE_DOORS, BigSite, build_big_site
 
 USERS, DOORS = 10_000, 100
 pytestmark = pytest.mark.slow
