@@ -141,6 +141,8 @@ class LockApp:
         return None
 
     def _poll_reader(self, now):
+        if self.hw.reader is None:
+            return
         got = self.hw.reader.poll()
         if got is None:
             return

@@ -32,6 +32,8 @@ class Clock:
             return "bad_time"
         if unix_seconds < MIN_PLAUSIBLE_UNIX:
             return "time_implausible"
+        if self._rtc is None:
+            return "no_rtc"
         self._rtc.set(unix_seconds)
         self.source = source
         self._set_at = unix_seconds

@@ -9,10 +9,11 @@
 #   never reused even when the record that carried it was torn by a power cut.
 # - A torn record (short tail or bad CRC) is skipped when read; appends then continue in a fresh segment,
 #   so nothing before it is lost.
-# - Bounded: at most `capacity` records (rounded up to whole segments). When full, the oldest segment is
-#   deleted; its unacknowledged records are added to the persisted `dropped` count reported upstream.
+# - Bounded: at most `capacity` records (rounded up to whole segments). When full (or the filesystem is),
+#   the oldest segment is deleted; its unacknowledged records are added to the persisted `dropped` count.
 # - ack(upto) persists the acknowledged seq and deletes segments that hold nothing newer.
 import binascii
+import errno
 import os
 import struct
 
@@ -31,6 +32,8 @@ _PREFIX = "ev"
 _SUFFIX = ".log"
 _NO_CRED = bytes(16)
 _U32_MAX = const(0xFFFFFFFF)
+# MicroPython's errno module may lack ENOSPC; LittleFS reports "no space" as 28 (LFS_ERR_NOSPC) on every port.
+_ENOSPC = getattr(errno, "ENOSPC", 28)
 
 
 def _segment_name(index):
@@ -132,13 +135,24 @@ class EventLog:
         )
         struct.pack_into("<I", self._rec, _BODY, binascii.crc32(memoryview(self._rec)[:_BODY]))
         self._next_seq = seq + 1  # used even if the write fails below: never reused
-        with open(fsutil.join(self.dir, _segment_name(self._segments[-1])), "ab") as f:
-            f.write(self._rec)
+        try:
+            self._write_tail()
+        except OSError as exc:
+            # The filesystem is full before the log reached its capacity (other files grew): make room
+            # the same way as when the log is full, once, then give up (the caller reports it).
+            if exc.args[0] != _ENOSPC or len(self._segments) < 2:
+                raise
+            self._drop_oldest()
+            self._write_tail()
         self._last_seqs[-1] = seq
         self._tail_records += 1
         self._tail_open = self._tail_records < SEGMENT_RECORDS
         self.pending += 1
         return seq
+
+    def _write_tail(self):
+        with open(fsutil.join(self.dir, _segment_name(self._segments[-1])), "ab") as f:
+            f.write(self._rec)
 
     def _start_segment(self):
         while len(self._segments) >= self.max_segments:

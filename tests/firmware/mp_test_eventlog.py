@@ -153,3 +153,21 @@ def test_state_corrupt_log_still_never_reuses_seqs():
     assert state.status == "corrupt"
     assert log.append("boot", 0, None, "state_corrupt") == 11  # continues above the log's own records
     fwenv.remove_tree(d)
+
+
+def test_full_filesystem_drops_oldest_and_keeps_logging():
+    # A tiny LittleFS (12 KiB): the filesystem fills long before the log's capacity of 4096 records.
+    device = fwenv.CutDevice(512, 24)
+    fwenv.umount("/tinyfs")
+    fwenv.mount(device, "/tinyfs", fresh=True)
+    try:
+        state, log = _open("/tinyfs", capacity=4096)
+        for _ in range(600):
+            log.append("granted", 0, CRED, "ok")
+        assert log.dropped > 0 and log.pending + log.dropped == 600, (log.dropped, log.pending)
+        batch = log.read_batch()
+        assert batch[0][0] == log.dropped + 1 and log.read_batch(1000)[-1][0] == 600
+        state, log = _open("/tinyfs", capacity=4096)  # and it all survives a reboot
+        assert log.pending + log.dropped == 600
+    finally:
+        fwenv.umount("/tinyfs")
