@@ -81,7 +81,10 @@ class EventLog:
             self._tail_records = total
             self._tail_open = not torn and total < SEGMENT_RECORDS
         self._next_seq = max(self.state.ev_reserved, last) + 1
-        self._reserve(self._next_seq)  # never hand out a number from before this boot's high-water mark
+        try:
+            self._reserve(self._next_seq)  # never hand out a number from before this boot's high-water mark
+        except OSError:
+            pass  # flash full or failing: the first append tries again (and fails loudly if it must)
 
     def _scan(self, index):
         """(last valid seq, unacked valid records, whole records, torn tail?) of one segment."""
