@@ -1,8 +1,8 @@
 # The lock's permission store: which credential hashes may open the door, with role, validity and schedule.
 #
 # Versioned and replaced atomically: a snapshot (streamed in chunks) or a delta (merged with the current
-# file) is written to perm.db.new, closed, verified, then renamed onto perm.db. LittleFS renames are
-# atomic, so a power cut leaves the old or the new version, each checked by CRCs when opened
+# file) is written to perm.db.new, closed, read back and verified, then renamed onto perm.db. LittleFS
+# renames are atomic, so a power cut leaves the old or the new version, each checked by CRCs when opened
 # (core.permformat). A store that fails its checks is refused: every tap is denied until a snapshot
 # arrives (the door stays locked for everyone it cannot verify).
 #
@@ -277,17 +277,34 @@ class PermStore:
             ai += 1
 
     def _install(self, writer, version):
-        # The new file is complete and closed; the rename is the single atomic switch-over.
+        """Finish the new file, verify it as it reads back from flash, then switch over atomically."""
         try:
             writer.finish(version)
-            self._close()
-            os.rename(self.new_path, self.path)
         except OSError:
             writer.abort()
+            remove_leftovers(self.new_path)
+            return "store_io_error"  # the live version was never touched
+        live = self._file
+        try:
+            self._file = open(self.new_path, "rb")
+            verified = self._verify(fsutil.size(self.new_path))
+            self._file.close()
+        except OSError:
+            verified = False
+        self._file = live
+        if not verified:
+            self.open()  # back to the live version; the bad new file is removed
+            return "store_verify_failed"
+        # The rename is the single atomic switch-over: a power cut leaves the old or the new file.
+        try:
+            self._close()
+            os.rename(self.new_path, self.path)
+            self._file = open(self.path, "rb")
+        except OSError:
             self.open()  # whichever complete version the flash holds now
             return "store_io_error"
-        self.open()
-        return RESULT_APPLIED if self.status == STATUS_OK else "store_verify_failed"
+        self.status = STATUS_OK  # version, count and schedules were set by the verification above
+        return RESULT_APPLIED
 
 
 def _delta_error(adds, deletes):

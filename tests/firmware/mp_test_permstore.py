@@ -1,6 +1,8 @@
-# micropython-test
+# micropython-test heapsize=128K
 # core.permstore on the real MicroPython interpreter: snapshots in chunks, deltas, refusals that keep the old
 # version, and corrupted or truncated files detected and refused.
+# heapsize 128K: this file is compiled from source into the heap; the store's own budget is checked at
+# 100K in mp_test_store_10k.py.
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 from tests.firmware import fwenv
 
@@ -220,3 +222,30 @@ def test_leftover_partial_update_is_discarded():
     assert "perm.db.new" not in os.listdir(d)
     again.close()
     fwenv.remove_tree(d)
+
+
+def test_new_file_that_reads_back_wrong_is_never_installed():
+    # Simulates flash that garbles what was just written: the read-back check refuses the new file and the
+    # live version keeps answering.
+    d, store = _new_store()
+    old = _entries(range(1, 8))
+    assert fwenv.install_snapshot(store, 1, old) == "applied"
+    real = permformat.pack_footer
+
+    def garbled(*args):
+        footer = bytearray(real(*args))
+        footer[20] ^= 0xFF
+        return bytes(footer)
+
+    permformat.pack_footer = garbled
+    try:
+        assert fwenv.install_snapshot(store, 2, _entries(range(10, 20))) == "store_verify_failed"
+        assert store.apply_delta(1, 2, [], [fwenv.fake_hash(1)]) == "store_verify_failed"
+    finally:
+        permformat.pack_footer = real
+    assert (store.status, store.version, store.count) == ("ok", 1, 7)
+    _assert_matches(store, old)
+    import os
+
+    assert sorted(os.listdir(d)) == ["perm.db"]
+    _done(d, store)
