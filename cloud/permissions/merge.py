@@ -56,6 +56,15 @@ def _merge_windows(grants: list[Grant]) -> tuple[list[list[int]], bool]:
 
 
 def _merge_one(cred_hash: str, grants: list[Grant]) -> tuple[list[Any], bool]:
+    if len(grants) == 1:  # the common case: nothing to merge
+        grant = grants[0]
+        return [
+            cred_hash,
+            grant.role,
+            grant.valid_from,
+            grant.valid_until,
+            [list(w) for w in grant.windows],
+        ], False
     role = max(grant.role for grant in grants)
     froms = [grant.valid_from for grant in grants]
     untils = [grant.valid_until for grant in grants]

@@ -51,39 +51,17 @@ def _rules_reaching(door_id: int) -> Any:
     )
 
 
-# The columns a grant needs: plain rows, not ORM objects, because a busy door has thousands of grants.
-_GRANT_COLUMNS = (
-    col(AccessRule.id),
-    col(AccessRule.name),
-    col(AccessRule.role),
-    col(AccessRule.valid_from),
-    col(AccessRule.valid_until),
-    col(AccessRule.windows),
-    col(Credential.id),
-    col(Credential.cred_hash),
-    col(Credential.user_id),
-)
-
-
-def _grant(row: Any, via_group_id: int | None) -> Grant:
-    rule_id, name, role, valid_from, valid_until, windows, credential_id, cred_hash, user_id = row
-    return Grant(
-        cred_hash=cred_hash,
-        credential_id=credential_id,
-        user_id=user_id,
-        rule_id=rule_id,
-        rule_name=name,
-        via_group_id=via_group_id,
-        role=role_code(role),
-        valid_from=valid_from,
-        valid_until=valid_until,
-        windows=tuple((days, start, end) for days, start, end in windows),
-    )
+# Grant rows carry ids only; the few rules reaching a door are loaded once (their windows are JSON, and
+# decoding them once per credential would dominate the cost of a busy door).
+_GRANT_COLUMNS = (col(AccessRule.id), col(Credential.id), col(Credential.cred_hash), col(Credential.user_id))
 
 
 def door_grants(*, session: Session, door_id: int) -> list[Grant]:
     """Every (credential, rule) pair that lets an active user's credential open this door."""
     reaching = _rules_reaching(door_id)
+    rules = {rule.id: rule for rule in session.exec(select(AccessRule).where(*reaching)).all()}
+    if not rules:
+        return []
     direct = session.execute(
         sa.select(*_GRANT_COLUMNS)
         .join(Credential, col(Credential.user_id) == col(AccessRule.user_id))
@@ -91,15 +69,24 @@ def door_grants(*, session: Session, door_id: int) -> list[Grant]:
         .where(*reaching, col(User.status) == "active")
     ).all()
     via_groups = session.execute(
-        sa.select(*_GRANT_COLUMNS, col(AccessRule.group_id))
+        sa.select(*_GRANT_COLUMNS)
         .join(GroupMember, col(GroupMember.group_id) == col(AccessRule.group_id))
         .join(Credential, col(Credential.user_id) == col(GroupMember.user_id))
         .join(User, col(User.id) == col(Credential.user_id))
         .where(*reaching, col(User.status) == "active")
     ).all()
-    grants = [_grant(row, None) for row in direct]
-    grants += [_grant(row[:-1], row[-1]) for row in via_groups]
+    shapes = {rule_id: _rule_shape(rule) for rule_id, rule in rules.items()}
+    grants = []
+    for row in (*direct, *via_groups):
+        rule_id, credential_id, cred_hash, user_id = row
+        grants.append(Grant(cred_hash, credential_id, user_id, rule_id, *shapes[rule_id]))
     return grants
+
+
+def _rule_shape(rule: AccessRule) -> tuple[Any, ...]:
+    """The Grant fields that come from the rule: name, group, role, validity, windows."""
+    windows = tuple((days, start, end) for days, start, end in rule.windows)
+    return rule.name, rule.group_id, role_code(rule.role), rule.valid_from, rule.valid_until, windows
 
 
 def compute_door_entries(*, session: Session, door_id: int) -> tuple[list[list[Any]], int]:
@@ -117,17 +104,30 @@ def recompute_doors(*, session: Session, door_ids: Iterable[int]) -> RecomputeRe
     for door_id in sorted(set(door_ids)):
         entries, truncated = compute_door_entries(session=session, door_id=door_id)
         digest = entries_digest(entries)
-        state = session.get(DoorPermissions, door_id)
         report.recomputed.append(door_id)
-        if state is None:
-            state = DoorPermissions(door_id=door_id, version=1, digest=digest, entries=entries)
-        elif state.digest == digest:
+        # Row lock (PostgreSQL): two concurrent changes to one door cannot both claim the same version.
+        # Only version and digest are read: the stored entries are not needed to detect a change.
+        current = session.execute(
+            sa.select(col(DoorPermissions.version), col(DoorPermissions.digest))
+            .where(col(DoorPermissions.door_id) == door_id)
+            .with_for_update()
+        ).first()
+        if current is not None and current.digest == digest:
             continue
+        values: dict[str, Any] = {
+            "digest": digest,
+            "entries": entries,
+            "truncated": truncated,
+            "updated_at": now_ts(),
+        }
+        if current is None:
+            session.add(DoorPermissions(door_id=door_id, version=1, **values))
         else:
-            state.version += 1
-            state.digest, state.entries, state.updated_at = digest, entries, now_ts()
-        state.truncated = truncated
-        session.add(state)
+            session.execute(
+                sa.update(DoorPermissions)
+                .where(col(DoorPermissions.door_id) == door_id)
+                .values(version=current.version + 1, **values)
+            )
         report.changed.append(door_id)
     session.flush()
     return report
