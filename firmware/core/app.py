@@ -44,6 +44,8 @@ class LockApp:
         fsutil.makedirs(data_dir)
         self.state = State(data_dir)
         self.store = PermStore(data_dir)
+        if hw.watchdog is not None:
+            self.store.on_progress = hw.watchdog.feed  # long store updates must not trip the watchdog
         self.log = EventLog(data_dir, self.state, int_setting(config, "event_log_capacity", 64, 65536))
         self.site = Site(data_dir, config)
         self.clock = Clock(hw.rtc)

@@ -54,6 +54,9 @@ class PermStore:
         self._rec = bytearray(fmt.RECORD_SIZE)
         self._io = bytearray(fmt.RECORD_SIZE * _IO_RECORDS)
         self._snap = None  # snapshot in progress: [writer, version, next_index, chunk_count]
+        # Called now and then during long passes over the file (verify, merge): the app feeds the watchdog
+        # with it, since a delta merged into 50,000 records takes seconds on an ESP32.
+        self.on_progress = None
         self.open()
 
     # --- opening and verifying --------------------------------------------------------------------
@@ -114,6 +117,8 @@ class PermStore:
                 return None  # shorter than the footer claims
             crc = binascii.crc32(buf[:n], crc)
             length -= n
+            if self.on_progress is not None:
+                self.on_progress()
         return crc
 
     def _close(self):
@@ -272,6 +277,8 @@ class PermStore:
                 _, role, sid, valid_from, valid_until = struct.unpack_from(fmt.RECORD_FORMAT, rec, 0)
                 writer.add_record(key, role, self._schedule_in(writer, remap, sid), valid_from, valid_until)
             remaining -= n
+            if self.on_progress is not None:
+                self.on_progress()
         while ai < len(adds):
             writer.add_entry(adds[ai])
             ai += 1

@@ -214,8 +214,10 @@ def test_snapshot_and_delta_acks():
     key5 = "0" * 31 + "5"
     assert app.apply_delta({"base": base + 7, "ver": base + 8, "add": [], "del": []}) == {
         "ver": base, "ok": False, "err": "base_mismatch", "need": "snapshot"}
+    feeds = hw.watchdog.feeds
     assert app.apply_delta({"base": base, "ver": base + 1, "add": [[key5, 0, 0, 0, []]], "del": [
         fwenv.cred_key(1)[1]]}) == {"ver": base + 1, "ok": True}
+    assert hw.watchdog.feeds > feeds  # fed during the merge and the read-back check
     assert app.handle_tap("iso14443a", fwenv.uid(1)).reason == "unknown_credential"
     parts = _snapshot_payloads(5, [1, 2])
     assert app.apply_snapshot(parts[0]) == {"ver": 5, "ok": True}
