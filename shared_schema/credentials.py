@@ -83,5 +83,7 @@ def credential_hash(site_key, kind, identifier):
 
 
 def credential_hash_bytes(site_key, normalized):
-    """Hash of already-normalized bytes (the lock's tap path: no hex round trip)."""
+    """16-byte hash of already-normalized bytes. `site_key` is bytes, or an HmacKey made once at boot so
+    that the tap path does not redo the key's HMAC padding (8x faster on MicroPython, half the allocation)."""
     return hmac_sha256(site_key, normalized)[:HASH_BYTES]
+

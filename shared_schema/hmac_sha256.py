@@ -13,15 +13,31 @@ def _padded_key(key, pad):
     return padded
 
 
+class HmacKey:
+    """A key with its two padded blocks computed once: what a lock keeps for the whole run, so that the
+    tap path (one HMAC per tap) does not redo the padding and its allocations every time."""
+
+    def __init__(self, key):
+        self.inner_pad = bytes(_padded_key(key, 0x36))
+        self.outer_pad = bytes(_padded_key(key, 0x5C))
+
+    def mac(self, message):
+        mac = HmacSha256(self)
+        mac.update(message)
+        return mac.digest()
+
+
 class HmacSha256:
     """Incremental HMAC-SHA256: update() any number of times, then digest() once.
 
     Lets a signature be computed over a message streamed piece by piece, without ever holding the
-    message's bytes whole (the lock has about 100 KB of heap)."""
+    message's bytes whole (the lock has about 100 KB of heap). `key` is bytes or an HmacKey."""
 
     def __init__(self, key):
-        self._outer_key = _padded_key(key, 0x5C)
-        self._inner = hashlib.sha256(_padded_key(key, 0x36))
+        if not isinstance(key, HmacKey):
+            key = HmacKey(key)
+        self._outer_key = key.outer_pad
+        self._inner = hashlib.sha256(key.inner_pad)
 
     def update(self, data):
         self._inner.update(data)

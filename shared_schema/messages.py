@@ -8,6 +8,7 @@
 #   p  payload (object, per kind)      s  hex HMAC-SHA256(device secret, canonical bytes without "s")
 # Unknown fields are ignored (they are still covered by the signature); unknown kinds and versions
 # are refused. decode() never raises and never returns a partly valid message.
+import binascii
 import json
 
 from shared_schema import PROTOCOL_VERSION
@@ -15,11 +16,6 @@ from shared_schema.canonical import CanonicalError, canonical_bytes, write_canon
 from shared_schema.credentials import HASH_HEX_CHARS
 from shared_schema.hmac_sha256 import HmacSha256, compare_digest
 from shared_schema.schedule import MAX_WINDOWS, offset_table_error, window_error
-
-try:
-    import binascii
-except ImportError:  # pragma: no cover
-    import ubinascii as binascii
 
 # An ESP32 receives into a fixed buffer; 4 KiB keeps a decoded message well under 20 KiB of heap.
 MAX_MESSAGE_BYTES = 4096
@@ -40,6 +36,8 @@ MODES = ("normal", "passage", "lockdown")
 COMMAND_ACTIONS = ("unlock", "lock")
 BOOT_REASONS = ("power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown")
 TIME_SOURCES = ("none", "ntp", "cloud", "rtc")
+# Append only: the lock's event log stores a type as its index in this tuple, so reordering or removing
+# one would change the meaning of records already on flash.
 EVENT_TYPES = (
     "granted", "denied", "door_open", "door_closed", "held_open", "exit_request",
     "remote_unlock", "remote_lock", "auto_lock", "jammed", "boot", "mode", "tamper",

@@ -21,20 +21,22 @@ from core.site import Site
 from core.state import State
 from core.thumbturn import JAMMED, ThumbTurn
 from shared_schema.credentials import SITE_KEY_MIN_BYTES
+from shared_schema.hmac_sha256 import HmacKey
 from shared_schema.messages import MAX_EVENTS_PER_BATCH
 
 FIRMWARE_VERSION = "0.1.0"
 
 
 def parse_site_key(text):
-    """Site key bytes from config hex, or None if missing or unusable (then every tap is denied)."""
+    """The site key from config hex, padded for HMAC once (HmacKey), or None if missing or unusable
+    (then every tap is denied)."""
     if not isinstance(text, str):
         return None
     try:
         key = binascii.unhexlify(text)
     except ValueError:
         return None
-    return key if len(key) >= SITE_KEY_MIN_BYTES else None
+    return HmacKey(key) if len(key) >= SITE_KEY_MIN_BYTES else None
 
 
 class LockApp:

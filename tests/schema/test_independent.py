@@ -82,5 +82,6 @@ def test_protocol_changelog_names_the_current_version() -> None:
     """A protocol version bump must come with its changelog line in docs/PROTOCOL.md."""
     from shared_schema import PROTOCOL_VERSION
 
-    changelog = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8").split("## Changelog")[1]
+    protocol = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
+    changelog = protocol.split("## Changelog")[1]
     assert f"- v{PROTOCOL_VERSION} (" in changelog

@@ -171,3 +171,16 @@ def test_schedule_vectors():
 def test_topics():
     assert messages.topic("lock-0001", messages.UP) == "locks/lock-0001/up"
     assert messages.topic("lock-0001", messages.DOWN) == "locks/lock-0001/down"
+
+
+def test_precomputed_hmac_key_gives_the_same_credential_hash():
+    from shared_schema.credentials import credential_hash_bytes
+    from shared_schema.hmac_sha256 import HmacKey
+
+    vectors = _load("credentials.json")
+    site_key = unhexlify(vectors["site_key_hex"])
+    padded_once = HmacKey(site_key)
+    for case in vectors["cases"]:
+        normalized = unhexlify(case["normalized_hex"])
+        assert hexlify(credential_hash_bytes(padded_once, normalized)).decode() == case["hash"]
+        assert credential_hash_bytes(padded_once, normalized) == credential_hash_bytes(site_key, normalized)
