@@ -479,9 +479,7 @@ class CardPoller:
                 self.begin()
             return None
         if self._state == _IDLE:
-            self.pn532.send_frame(self._frames[self._brty])
-            self._state = _WAITING
-            self._since = now
+            self._send_poll(now)
             return None
         if not self.pn532.transport.ready():
             if self._ticks_diff(now, self._since) >= self.poll_timeout_ms:
@@ -492,6 +490,23 @@ class CardPoller:
         data = self.pn532.read_response(CMD_IN_LIST_PASSIVE_TARGET, 10)
         brty = self._brty
         self._next()
+        found = self._target(brty, data)
+        # Start the next poll now rather than on the next call: each call then collects one answer, so
+        # each technology is polled every second call. A failure here must not lose the card just read.
+        try:
+            self._send_poll(now)
+        except PN532Error as exc:
+            self._count(str(exc) or type(exc).__name__)
+            self._state = _DOWN
+            self._since = now
+        return found
+
+    def _send_poll(self, now):
+        self.pn532.send_frame(self._frames[self._brty])
+        self._state = _WAITING
+        self._since = now
+
+    def _target(self, brty, data):
         if brty == BRTY_212_FELICA:
             found = parse_target_felica(data)
             uid = found[0] if found else None

@@ -45,13 +45,13 @@ class SimReader:
     reads, and everything with sim_reader "direct" are queued and handed over as they are.
     """
 
-    def __init__(self, hw, use_pn532, present_ms):
+    def __init__(self, hw, use_pn532):
         self._taps = []
         self.dropped = 0
         self.chip = None
         self.poller = None
         if use_pn532:
-            self.chip = SimPN532Port(hw.ticks_ms, hw.ticks_diff, present_ms)
+            self.chip = SimPN532Port()
             transport = UARTTransport(self.chip)
             chip = PN532(transport, ack_timeout_ms=5, response_timeout_ms=10)
             self.poller = CardPoller(chip, hw.ticks_ms, hw.ticks_diff, wake=transport.wake)
@@ -249,7 +249,7 @@ class Hardware:
         reader_kind = config.get("sim_reader", "pn532")
         if reader_kind not in ("pn532", "direct"):
             raise ValueError("sim_reader must be 'pn532' or 'direct', not %r" % (reader_kind,))
-        self.reader = SimReader(self, reader_kind == "pn532", int(config.get("sim_card_present_ms", 400)))
+        self.reader = SimReader(self, reader_kind == "pn532")
         self.actuator = SimActuator(self, int(config.get("sim_travel_ms", 300)),
                                     bool(config.get("sim_actuator_confirms", True)))
         self.door = SimDoor() if config.get("sim_door", True) else None

@@ -3,7 +3,9 @@
 # The chip side of UM0701-02, just enough for drivers/pn532.py: every host frame is ACKed and answered
 # (SAMConfiguration, GetFirmwareVersion, RFConfiguration, InListPassiveTarget at 106 kbps type A and FeliCa
 # 212 kbps); an ACK from the host aborts, a NACK repeats the last answer, anything else gets the error frame.
-# A tapped card stays "in the field" for present_ms; the driver reports it once per presentation.
+# A tapped card stays "in the field" until it has answered two polls of its technology; then the field is
+# empty until a poll of that technology came back empty, so the driver sees the card go (and reports the
+# next tap, even of the same card). Counted in polls, not time: independent of how often the core polls.
 from drivers.pn532 import (
     ACK_FRAME,
     BRTY_106_TYPE_A,
@@ -27,21 +29,16 @@ FIELD_QUEUE = 8
 class SimPN532Port:
     """machine.UART-like (write, read, readinto, any) with a PN532 on the other end."""
 
-    def __init__(self, ticks_ms, ticks_diff, present_ms=400, gap_ms=250):
-        self._ticks_ms = ticks_ms
-        self._ticks_diff = ticks_diff
-        self.present_ms = present_ms
-        # After a card leaves, the field stays empty this long (longer than one type A + FeliCa poll
-        # cycle), so the driver sees the card go before the next one, even if it is the same card again.
-        self.gap_ms = gap_ms
-        self._left_at = None
+    def __init__(self, answers_per_tap=2):
+        self.answers_per_tap = answers_per_tap
         self._rx = bytearray()
         self._last_answer = b""
-        self._field = None  # (kind, uid, since) of the card in the RF field
+        self._field = None  # [kind, uid, answers given] of the card in the RF field
+        self._leaving = None  # BrTy whose next poll must find the field empty before the next card
         self._waiting = []  # cards tapped while another is still in the field
         self.commands = 0
 
-    # --- the test/tool side: cards entering the field ---
+    # --- the simulator's side: cards entering the field ---
 
     def tap(self, kind, uid):
         if len(self._waiting) >= FIELD_QUEUE:
@@ -49,17 +46,24 @@ class SimPN532Port:
         self._waiting.append((kind, bytes(uid)))
         return True
 
-    def _card(self):
-        now = self._ticks_ms()
-        if self._field is not None and self._ticks_diff(now, self._field[2]) >= self.present_ms:
-            self._field = None  # taken away
-            self._left_at = now
-        if self._left_at is not None and self._ticks_diff(now, self._left_at) < self.gap_ms:
+    def _card(self, brty):
+        if self._leaving is not None:
+            if brty == self._leaving:
+                self._leaving = None
             return None
         if self._field is None and self._waiting:
             kind, uid = self._waiting.pop(0)
-            self._field = (kind, uid, now)
+            self._field = [kind, uid, 0]
         return self._field
+
+    def _answered(self, brty):
+        field = self._field
+        if field is None:
+            return
+        field[2] += 1
+        if field[2] >= self.answers_per_tap:
+            self._field = None  # taken away
+            self._leaving = brty
 
     # --- the UART the driver sees ---
 
@@ -116,14 +120,16 @@ class SimPN532Port:
         return None
 
     def _targets(self, brty):
-        card = self._card()
+        card = self._card(brty)
         if card is None:
             return b"\x00"
         kind, uid, _ = card
         if brty == BRTY_106_TYPE_A and kind == "iso14443a":
+            self._answered(brty)
             sens_res = b"\x00\x04" if len(uid) == 4 else b"\x00\x44"
             sel_res = b"\x08" if len(uid) == 4 else b"\x00"
             return b"\x01\x01" + sens_res + sel_res + bytes((len(uid),)) + uid
         if brty == BRTY_212_FELICA and kind == "felica":
+            self._answered(brty)
             return b"\x01\x01\x12\x01" + uid + PMM
         return b"\x00"  # a card of the other technology does not answer this poll

@@ -62,7 +62,8 @@ def main():
     poller._state = 0  # initialised (skip SAM/firmware: this fake answers polls only)
     for _ in range(10):
         poller.poll()
-    _show("CardPoller.poll() over a fake UART (send or collect)", _per_op_us(poller.poll, count), "us")
+    _show("CardPoller.poll() over a fake UART (collect one answer, send the next poll)",
+          _per_op_us(poller.poll, count), "us")
     gc.collect()
     gc.disable()
     before = gc.mem_alloc()

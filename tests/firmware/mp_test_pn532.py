@@ -305,8 +305,10 @@ def test_poller_initialises_then_alternates_type_a_and_felica():
     uart, poller, clock = _poller([
         (LIST_A, ACK + TARGET_A7), (LIST_FELICA, ACK + NO_TARGET),
         (LIST_A, ACK + NO_TARGET), (LIST_FELICA, ACK + TARGET_FELICA),
+        (LIST_A, ACK),  # the next poll, sent right after the last answer was collected
     ])
-    seen = _poll_many(poller, clock, 1 + 2 * 4)  # initialisation, then send + collect per poll
+    # initialisation, the first send, then one call per poll: it collects an answer and sends the next poll
+    seen = _poll_many(poller, clock, 1 + 1 + 4)
     assert poller.firmware == (0x32, 0x01, 0x06, 0x07)
     assert seen == [("iso14443a", frame("04 A1 B2 C3 D4 E5 F6")), ("felica", IDM)], seen
     assert not uart.unexpected and not poller.errors, poller.errors
@@ -317,9 +319,9 @@ def test_poller_reports_a_resting_card_once():
         (LIST_A, ACK + TARGET_A4), (LIST_FELICA, ACK + NO_TARGET),
         (LIST_A, ACK + TARGET_A4), (LIST_FELICA, ACK + NO_TARGET),
         (LIST_A, ACK + NO_TARGET), (LIST_FELICA, ACK + NO_TARGET),
-        (LIST_A, ACK + TARGET_A4),
+        (LIST_A, ACK + TARGET_A4), (LIST_FELICA, ACK),
     ])
-    seen = _poll_many(poller, clock, 1 + 2 * 7)
+    seen = _poll_many(poller, clock, 1 + 1 + 7)
     assert seen == [("iso14443a", frame("A1 B2 C3 D4"))] * 2, seen
     assert not uart.unexpected and not poller.errors, poller.errors
 
@@ -341,3 +343,10 @@ def test_poller_with_absent_chip_keeps_retrying_bounded():
     for _ in range(3):
         assert poller.poll() is None
     assert poller.errors["i2c_write_failed"] == 3, poller.errors
+
+
+def test_card_is_not_lost_when_the_next_poll_cannot_be_sent():
+    uart, poller, clock = _poller([(LIST_A, ACK + TARGET_A4)])  # then the chip goes silent
+    seen = _poll_many(poller, clock, 1 + 1 + 1)
+    assert seen == [("iso14443a", frame("A1 B2 C3 D4"))], seen
+    assert poller.errors == {"timeout": 1}, poller.errors

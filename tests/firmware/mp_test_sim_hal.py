@@ -87,7 +87,7 @@ def _poll_until_card(hw, limit_ms=3000):
 
 
 def test_pn532_reader_runs_the_real_driver_against_a_simulated_chip():
-    hw = build(_config(sim_reader="pn532", sim_card_present_ms=100))
+    hw = build(_config(sim_reader="pn532"))
     assert _reply(hw, {"cmd": "tap", "uid": "04a1b2c3d4e5f6"})["ok"]
     assert _poll_until_card(hw) == ("iso14443a", b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
     assert hw.reader.poller.firmware == (0x32, 1, 6, 7)  # the driver initialised the chip
@@ -101,7 +101,7 @@ def test_pn532_reader_runs_the_real_driver_against_a_simulated_chip():
 
 
 def test_pn532_reader_reports_a_card_once_per_tap():
-    hw = build(_config(sim_reader="pn532", sim_card_present_ms=150))
+    hw = build(_config(sim_reader="pn532"))
     _reply(hw, {"cmd": "tap", "uid": "04a1b2c3"})
     _reply(hw, {"cmd": "tap", "uid": "04a1b2c3"})  # the same card, tapped again
     seen = []
