@@ -183,10 +183,15 @@ class I2CTransport:
         self._buf = bytearray(_MAX_FRAME_BYTES + 10)
 
     def write(self, frame):
-        try:
-            self._i2c.writeto(self._address, frame)
-        except OSError:  # the chip NAKs its address while it wakes up or if it is not fitted
-            raise PN532Error("i2c_write_failed") from None
+        # A sleeping PN532 NAKs the first transaction while it wakes up: try once more before giving up.
+        for attempt in (0, 1):
+            try:
+                self._i2c.writeto(self._address, frame)
+                return
+            except OSError:  # NAK: waking up, or not fitted at all
+                if attempt:
+                    raise PN532Error("i2c_write_failed") from None
+                time.sleep_ms(2)
 
     def ready(self):
         try:

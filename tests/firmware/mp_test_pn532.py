@@ -350,3 +350,24 @@ def test_card_is_not_lost_when_the_next_poll_cannot_be_sent():
     seen = _poll_many(poller, clock, 1 + 1 + 1)
     assert seen == [("iso14443a", frame("A1 B2 C3 D4"))], seen
     assert poller.errors == {"timeout": 1}, poller.errors
+
+
+class _SleepyI2C(FakeI2C):
+    """NAKs the first write, as a PN532 does while it wakes up on I2C."""
+
+    def __init__(self, script):
+        super().__init__(script)
+        self.naks = 1
+
+    def writeto(self, address, data):
+        if self.naks:
+            self.naks -= 1
+            raise OSError(19)
+        return super().writeto(address, data)
+
+
+def test_i2c_write_is_retried_once_while_the_chip_wakes():
+    i2c = _SleepyI2C([(GET_FIRMWARE, ACK + FIRMWARE_ANSWER)])
+    chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
+    assert chip.get_firmware_version()[0] == 0x32
+    assert i2c.naks == 0 and i2c.written == [GET_FIRMWARE]
