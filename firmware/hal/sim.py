@@ -19,6 +19,7 @@ MAX_LINE_BYTES = 1024  # a command line longer than this is refused (and the con
 MAX_CLIENTS = 8
 CLIENT_QUEUE_LINES = 256  # per-client backlog; beyond it the oldest lines are dropped and counted
 TAP_QUEUE = 8
+HISTORY_LINES = 64  # the last reports, for clients that connect late (the "history" command)
 _HOUSEKEEPING_MS = 20
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _UID_LENGTHS = {"felica": (8,), "iso14443a": (4, 7, 10), "phone": (16,)}
@@ -245,6 +246,7 @@ class Hardware:
         if self._boot_reason not in BOOT_REASONS:
             raise ValueError("sim_boot_reason must be one of " + ", ".join(BOOT_REASONS))
         self._clients = []
+        self._history = []
         self.reports = 0
         reader_kind = config.get("sim_reader", "pn532")
         if reader_kind not in ("pn532", "direct"):
@@ -298,6 +300,10 @@ class Hardware:
             line = _dumps({"report": kind, "data": fields})
         except (TypeError, ValueError):
             line = _dumps({"report": kind, "data": {"unserialisable": repr(fields)[:200]}})
+        # Kept for the "history" command: reports made before anyone connected (the boot event) stay visible.
+        if len(self._history) >= HISTORY_LINES:
+            self._history.pop(0)
+        self._history.append(line)
         for client in self._clients:
             client.push(line)
 
@@ -479,6 +485,10 @@ def _cmd_ping(hw, command):
     return None
 
 
+def _cmd_history(hw, command):
+    return {"reports": [json.loads(line) for line in hw._history]}
+
+
 _COMMANDS = {
     "tap": _cmd_tap,
     "door": _cmd_door,
@@ -487,6 +497,7 @@ _COMMANDS = {
     "set_time": _cmd_set_time,
     "status": _cmd_status,
     "ping": _cmd_ping,
+    "history": _cmd_history,
 }
 
 

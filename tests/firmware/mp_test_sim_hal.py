@@ -277,3 +277,14 @@ async def _channel_session():
 def test_control_channel_over_tcp():
     hw = asyncio.run(_channel_session())
     assert hw.reports == 1
+
+
+def test_history_keeps_reports_made_before_anyone_connected():
+    hw = build(_config())
+    hw.report("event", {"type": "boot", "reason": "power_on"})
+    for index in range(sim.HISTORY_LINES + 5):
+        hw.report("bolt", {"n": index})
+    reports = _reply(hw, {"cmd": "history"})["reports"]
+    assert len(reports) == sim.HISTORY_LINES
+    assert reports[-1] == {"report": "bolt", "data": {"n": sim.HISTORY_LINES + 4}}
+    assert reports[0]["data"]["n"] == 5  # the oldest dropped first

@@ -220,3 +220,38 @@ def test_second_lock_on_the_same_port_stops_with_a_clear_message(lock, tmp_path:
     channel.send({"cmd": "ping"})
     assert channel.wait_for(lambda o: o.get("reply") == "ping")["ok"] is True  # the first one is unaffected
     assert proc.poll() is None
+
+
+def test_boot_after_a_watchdog_reset_is_logged_and_never_moves(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _seed_store(tmp_path, data)
+    config = json.loads((ROOT / "firmware" / "sim_config.json").read_text())
+    port = _free_port()
+    config.update(sim_control_port=port, data_dir=str(data), sim_data_dir=str(data),
+                  sim_boot_reason="watchdog")
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    proc = subprocess.Popen([str(MICROPYTHON), "firmware/main.py", "--config", str(tmp_path / "config.json")],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        channel = None
+        for _ in range(200):
+            try:
+                channel = Channel(port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert channel is not None, "control channel never opened"
+        time.sleep(0.5)  # a few core steps
+        channel.send({"cmd": "history"})
+        reports = channel.wait_for(lambda o: o.get("reply") == "history")["reports"]
+        boot = [r["data"] for r in reports if r["report"] == "event" and r["data"]["type"] == "boot"]
+        assert boot and boot[0]["reason"] == "watchdog", reports
+        assert not [r for r in reports if r["report"] == "actuator"], reports
+        channel.send({"cmd": "status"})
+        status = channel.wait_for(lambda o: o.get("reply") == "status")["status"]
+        assert status["moves"] == 0 and status["boot_reason"] == "watchdog"
+        channel.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
