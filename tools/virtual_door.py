@@ -4,6 +4,7 @@ jam the thumb-turn, set the clock, and print what the lock reports (docs/SIMULAT
     .venv/bin/python -m tools.virtual_door tap 04a1b2c3d4e5f6
     .venv/bin/python -m tools.virtual_door tap 012e4cd812345678 --kind felica --wait 8
     .venv/bin/python -m tools.virtual_door door open
+    .venv/bin/python -m tools.virtual_door history     # what happened so far, the boot event included
     .venv/bin/python -m tools.virtual_door watch
 
 Start the lock first (or `make run`):
@@ -36,8 +37,8 @@ def build_command(args: argparse.Namespace) -> dict[str, Any] | None:
     if name == "time":
         unix = int(time.time()) if args.unix == "now" else int(args.unix)
         return {"cmd": "set_time", "unix": unix}
-    if name == "status":
-        return {"cmd": "status"}
+    if name in ("status", "history"):
+        return {"cmd": name}
     if name == "send":
         return json.loads(args.json_line)
     return None
@@ -51,6 +52,8 @@ def describe(obj: dict[str, Any]) -> str:
     if "reply" in obj:
         if obj.get("reply") == "status":
             return "status: " + json.dumps(obj.get("status"), sort_keys=True)
+        if obj.get("reply") == "history":
+            return "\n".join(describe(report) for report in obj.get("reports", [])) or "(no reports yet)"
         return f"ok: {obj['reply']}"
     data = obj.get("data") or {}
     fields = " ".join(f"{key}={json.dumps(data[key])}" for key in sorted(data))
@@ -124,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     clock = command("time", "set the lock's clock")
     clock.add_argument("unix", help="Unix seconds UTC, or 'now'")
     command("status", "print the simulated hardware's state")
+    command("history", "print the lock's last 64 reports (the boot event included)")
     command("watch", "print everything the lock reports until Ctrl-C")
     send = command("send", "send one raw JSON command line")
     send.add_argument("json_line", metavar="JSON", help='e.g. \'{"cmd": "ping"}\'')

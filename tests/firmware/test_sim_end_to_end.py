@@ -202,6 +202,8 @@ def test_virtual_door_cli_taps_and_prints_what_the_lock_reports(lock, capsys) ->
     assert "door_sensor open=true" in capsys.readouterr().out
     assert virtual_door.main(["--port", str(port), "--wait", "0.5", "tap", "zz"]) == 1
     assert "refused: bad_uid" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "history"]) == 0
+    assert 'event     cred="" reason="power_on"' in capsys.readouterr().out
     assert virtual_door.main(["--port", str(_free_port()), "status"]) == 2
     assert "no simulated lock" in capsys.readouterr().err
 
