@@ -257,3 +257,34 @@ def test_boot_after_a_watchdog_reset_is_logged_and_never_moves(tmp_path: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_jammed_thumb_turn_is_retried_once_then_reported(lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    channel.send({"cmd": "jam", "on": True})
+    channel.wait_for(lambda o: o.get("reply") == "jam")
+    channel.send({"cmd": "tap", "kind": PERMITTED[0], "uid": PERMITTED[1]})
+    assert channel.wait_for(_report("decision"))["data"]["granted"] is True
+    channel.wait_for(_report("actuator", move="unlock", jammed=True))
+    channel.wait_for(_report("actuator", move="unlock", jammed=True), timeout=5)  # the one retry
+    channel.wait_for(_report("bolt", bolt="jammed"), timeout=5)
+    channel.wait_for(_report("led", pattern="jammed"))
+    events = [o["data"]["type"] for o in channel.seen if o.get("report") == "event"]
+    assert "jammed" in events, events
+    moves = [o for o in channel.seen if o.get("report") == "actuator" and "move" in o["data"]]
+    assert len(moves) == 2, moves
+    assert proc.poll() is None
+
+
+def test_exit_button_and_door_sensor(lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = lock
+    channel.send({"cmd": "exit"})
+    channel.wait_for(_report("actuator", move="unlock"))
+    channel.wait_for(_report("bolt", bolt="unlocked"))
+    channel.send({"cmd": "door", "open": True})
+    channel.wait_for(_report("door", open=True))
+    channel.send({"cmd": "door", "open": False})
+    channel.wait_for(_report("door", open=False))
+    channel.wait_for(_report("actuator", move="lock"), timeout=5)  # re-locked once the door closed
+    events = [o["data"]["type"] for o in channel.seen if o.get("report") == "event"]
+    assert events[:3] == ["exit_request", "door_open", "door_closed"], events
