@@ -1,0 +1,176 @@
+# Simulated devices for the unix port: reader, thumb-turn servo, door switch, exit button, LED/buzzer,
+# watchdog and clock. Each has the interface the core expects of its ESP32 counterpart (hw.reader.poll(),
+# hw.actuator.move()...); what the world does to them arrives through the control channel (hal/sim_channel.py)
+# and what they do is broadcast through `hw.broadcast(kind, fields)`.
+from drivers.pn532 import PN532, CardPoller, UARTTransport
+
+from hal.sim_pn532 import SimPN532Port
+
+TAP_QUEUE = 8  # taps waiting for the core; beyond it a tap is refused (reader_busy)
+
+
+class SimReader:
+    """hw.reader: cards tapped over the control channel, handed to the core one per poll().
+
+    With sim_reader "pn532" (the default) cards and FeliCa IDms go through a simulated PN532 chip and our
+    real PN532 driver (drivers/pn532.py), exactly as on the board; phone tokens, which a PN532 never
+    reads, and everything with sim_reader "direct" are queued and handed over as they are.
+    """
+
+    def __init__(self, hw, use_pn532):
+        self._taps = []
+        self.dropped = 0
+        self.chip = None
+        self.poller = None
+        if use_pn532:
+            self.chip = SimPN532Port()
+            transport = UARTTransport(self.chip)
+            chip = PN532(transport, ack_timeout_ms=5, response_timeout_ms=10)
+            self.poller = CardPoller(chip, hw.ticks_ms, hw.ticks_diff, wake=transport.wake)
+
+    def tap(self, kind, uid):
+        if self.chip is not None and kind in ("iso14443a", "felica"):
+            accepted = self.chip.tap(kind, uid)
+        elif len(self._taps) < TAP_QUEUE:
+            self._taps.append((kind, uid))
+            accepted = True
+        else:
+            accepted = False
+        if not accepted:
+            self.dropped += 1
+        return accepted
+
+    def poll(self):
+        if self.poller is not None:
+            found = self.poller.poll()
+            if found is not None:
+                return found
+        return self._taps.pop(0) if self._taps else None
+
+
+class SimActuator:
+    """hw.actuator: a servo that reaches its end position travel_ms after a move, unless jammed."""
+
+    def __init__(self, hw, travel_ms, confirms):
+        self._hw = hw
+        self.travel_ms = travel_ms
+        self.confirms = confirms  # False: like a servo without feedback switches (answers None)
+        self.position: str | None = "lock"  # where the thumb-turn rests; None while it moves
+        self.target: str | None = None
+        self.jammed = False
+        self.moves = 0
+        self._moved_at = 0
+
+    def move(self, position):
+        if position not in ("lock", "unlock"):
+            raise ValueError("position must be 'lock' or 'unlock'")
+        self.target = position
+        self.position = None
+        self.moves += 1
+        self._moved_at = self._hw.ticks_ms()
+        self._hw.broadcast("actuator", {"move": position, "jammed": self.jammed})
+
+    def _arrived(self):
+        if self.target is None or self.jammed:
+            return False
+        return self._hw.ticks_diff(self._hw.ticks_ms(), self._moved_at) >= self.travel_ms
+
+    def step(self):
+        if self._arrived():
+            self.position, self.target = self.target, None
+            self._hw.broadcast("actuator", {"at": self.position})
+
+    def position_confirmed(self, position):
+        if not self.confirms:
+            return None
+        self.step()
+        return self.position == position
+
+
+class SimDoor:
+    """hw.door: a reed switch the control channel opens and closes."""
+
+    def __init__(self):
+        self.open = False
+
+    def is_open(self):
+        return self.open
+
+
+class SimButton:
+    """hw.exit_button: a press latched by the control channel, taken once."""
+
+    def __init__(self):
+        self._pressed = False
+
+    def press(self):
+        self._pressed = True
+
+    def take_press(self):
+        pressed, self._pressed = self._pressed, False
+        return pressed
+
+
+class SimSignal:
+    """hw.led / hw.buzzer: remembers and broadcasts the pattern."""
+
+    def __init__(self, hw, name):
+        self._hw = hw
+        self._name = name
+        self.pattern = None
+
+    def show(self, pattern):
+        self.pattern = pattern
+        self._hw.broadcast(self._name, {"pattern": pattern})
+
+    play = show
+
+
+class SimWatchdog:
+    """hw.watchdog: counts feeds; reports once if it would have reset a real board."""
+
+    def __init__(self, hw, timeout_ms):
+        self._hw = hw
+        self.timeout_ms = timeout_ms
+        self.started = False
+        self.feeds = 0
+        self.expired = False
+        self._fed_at = 0
+
+    def start(self):
+        self.started = True
+        self._fed_at = self._hw.ticks_ms()
+        self._hw.broadcast("watchdog", {"started": True, "timeout_ms": self.timeout_ms})
+
+    def feed(self):
+        self.feeds += 1
+        self._fed_at = self._hw.ticks_ms()
+        self.expired = False
+
+    def step(self):
+        if not self.started or self.expired or self.timeout_ms <= 0:
+            return
+        if self._hw.ticks_diff(self._hw.ticks_ms(), self._fed_at) > self.timeout_ms:
+            self.expired = True  # a board would reset here; the sim says so and keeps running
+            self._hw.broadcast("watchdog", {"expired": True})
+
+
+class SimRTC:
+    """hw.rtc: unset (None) until the control channel or config sets it; then counts with ticks."""
+
+    def __init__(self, hw):
+        self._hw = hw
+        self._base = None
+        self._base_ticks = 0
+
+    def now(self):
+        if self._base is None:
+            return None
+        return self._base + self._hw.ticks_diff(self._hw.ticks_ms(), self._base_ticks) // 1000
+
+    def set(self, unix_seconds):
+        self._base = int(unix_seconds)
+        self._base_ticks = self._hw.ticks_ms()
+
+    def sync_ntp(self):
+        return False  # no NTP in the simulator: set_time over the control channel instead
