@@ -88,17 +88,27 @@ class Clock:
         self._rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
         self._mark()
 
-    def sync_ntp(self) -> bool:
-        """Blocking NTP query (up to ~1 s): never call it on the tap path."""
+    def ntp_now(self) -> int | None:
+        """Ask the NTP server: Unix seconds, or None (no network, DNS failure, timeout). Sets nothing.
+
+        Blocking (DNS plus up to ~1 s): never on the tap path. The caller (the network side) hands the
+        result to the core, e.g. app.set_time(unix, source="ntp"), so the core knows the time's source.
+        """
         try:
             import ntptime
 
             if self._ntp_host:
                 ntptime.host = self._ntp_host
-            ntptime.settime()  # sets the RTC to UTC
-        except Exception:  # noqa: BLE001 - no network, DNS failure, timeout: the clock stays as it was
+            return int(ntptime.time()) + self._offset  # ntptime counts from the board's epoch
+        except Exception:  # noqa: BLE001 - any network failure leaves the clock as it was
+            return None
+
+    def sync_ntp(self) -> bool:
+        """Set the RTC from NTP (blocking, see ntp_now); True when it was set."""
+        unix = self.ntp_now()
+        if unix is None:
             return False
-        self._mark()
+        self.set(unix)
         return True
 
     def _mark(self) -> None:

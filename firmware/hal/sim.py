@@ -51,7 +51,7 @@ class Hardware:
         self.led = SimSignal(self, "led")
         self.buzzer = SimSignal(self, "buzzer")
         self.watchdog = SimWatchdog(self, int(config.get("wdt_ms", 8000)))
-        self.rtc = SimRTC(self)
+        self.rtc = SimRTC(self, bool(config.get("sim_ntp", False)))
         initial_time = config.get("sim_time")
         if initial_time == "host":
             self.rtc.set(int(time.time()))

@@ -2,6 +2,8 @@
 # watchdog and clock. Each has the interface the core expects of its ESP32 counterpart (hw.reader.poll(),
 # hw.actuator.move()...); what the world does to them arrives through the control channel (hal/sim_channel.py)
 # and what they do is broadcast through `hw.broadcast(kind, fields)`.
+import time
+
 from drivers.pn532 import PN532, CardPoller, UARTTransport
 
 from hal.sim_pn532 import SimPN532Port
@@ -158,8 +160,9 @@ class SimWatchdog:
 class SimRTC:
     """hw.rtc: unset (None) until the control channel or config sets it; then counts with ticks."""
 
-    def __init__(self, hw):
+    def __init__(self, hw, ntp_reachable=False):
         self._hw = hw
+        self.ntp_reachable = ntp_reachable  # sim_ntp: an "NTP server" answering with the host's clock
         self._base = None
         self._base_ticks = 0
 
@@ -172,5 +175,12 @@ class SimRTC:
         self._base = int(unix_seconds)
         self._base_ticks = self._hw.ticks_ms()
 
+    def ntp_now(self):
+        return int(time.time()) if self.ntp_reachable else None
+
     def sync_ntp(self):
-        return False  # no NTP in the simulator: set_time over the control channel instead
+        unix = self.ntp_now()
+        if unix is None:
+            return False
+        self.set(unix)
+        return True

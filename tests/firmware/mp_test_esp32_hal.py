@@ -182,9 +182,13 @@ def test_ntp_sync_success_and_failure():
     machine.RTC._memory = b""
     hw = esp32.build(_config(ntp_host="ntp.example.org"))
     ntptime.fail = True
+    assert hw.rtc.ntp_now() is None
     assert hw.rtc.sync_ntp() is False and hw.rtc.now() is None
     ntptime.fail = False
+    ntptime.now = 1767225600
+    assert hw.rtc.ntp_now() == 1767225600  # Unix seconds (no epoch offset on this port)
     assert hw.rtc.sync_ntp() is True and hw.rtc.now() is not None
+    assert machine.RTC.datetimes[-1] == (2026, 1, 1, 3, 0, 0, 0, 0)
     assert ntptime.calls[-1] == "ntp.example.org"
 
 

@@ -180,6 +180,14 @@ def test_clock_unset_until_set():
     assert build(_config(sim_time="host")).rtc.now() > 1700000000
 
 
+def test_ntp_only_when_configured_reachable():
+    hw = build(_config())
+    assert hw.rtc.ntp_now() is None and hw.rtc.sync_ntp() is False and hw.rtc.now() is None
+    hw = build(_config(sim_ntp=True))
+    assert hw.rtc.ntp_now() > 1700000000
+    assert hw.rtc.sync_ntp() is True and hw.rtc.now() > 1700000000
+
+
 def test_boot_reason_and_data_dir_from_config():
     config = _config(sim_boot_reason="watchdog")
     hw = build(config)
