@@ -165,26 +165,9 @@ def _check_row(row: dict[str, str | None]) -> dict[str, str]:
     return clean
 
 
-def import_csv(*, session: Session, operator: Operator, site: Site, text: str, dry_run: bool) -> ImportReport:
-    """Check and apply every line; leaves the session committed-ready only if applied is True.
-
-    On any refused line, or in a dry run, the session is rolled back and nothing is written.
-    """
-    reader = csv.DictReader(io.StringIO(text))
-    report = ImportReport(dry_run=dry_run, applied=False, lines=0)
-    header = reader.fieldnames or []
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        report.errors.append(
-            ImportLineError(line=1, field="header", message=f"missing columns: {', '.join(missing)}")
-        )
-        return report
-    run = _Import(session=session, operator=operator, site=site, report=report)
-    handlers: dict[str, Callable[[dict[str, str]], None]] = {
-        "group": run.group_line,
-        "user": run.user_line,
-        "credential": run.credential_line,
-    }
+def _run_lines(
+    reader: "csv.DictReader[str]", report: ImportReport, handlers: dict[str, Callable[[dict[str, str]], None]]
+) -> None:
     for row in reader:
         report.lines += 1
         line = reader.line_num
@@ -204,6 +187,38 @@ def import_csv(*, session: Session, operator: Operator, site: Site, text: str, d
             handler(clean)
         except Invalid as error:
             report.errors.append(ImportLineError(line=line, field=error.field, message=error.message))
+
+
+def import_csv(*, session: Session, operator: Operator, site: Site, text: str, dry_run: bool) -> ImportReport:
+    """Check and apply every line; leaves the session committed-ready only if applied is True.
+
+    On any refused line, or in a dry run, the session is rolled back and nothing is written.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    report = ImportReport(dry_run=dry_run, applied=False, lines=0)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        report.errors.append(ImportLineError(line=1, field="header", message=f"not valid CSV: {error}"))
+        return report
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        report.errors.append(
+            ImportLineError(line=1, field="header", message=f"missing columns: {', '.join(missing)}")
+        )
+        return report
+    run = _Import(session=session, operator=operator, site=site, report=report)
+    handlers: dict[str, Callable[[dict[str, str]], None]] = {
+        "group": run.group_line,
+        "user": run.user_line,
+        "credential": run.credential_line,
+    }
+    try:
+        _run_lines(reader, report, handlers)
+    except csv.Error as error:  # a malformed quote, a field over the csv module's size limit
+        report.errors.append(
+            ImportLineError(line=reader.line_num, field="line", message=f"not valid CSV: {error}")
+        )
     if report.errors or dry_run:
         session.rollback()
         return report

@@ -86,3 +86,12 @@ def test_missing_columns_and_viewer(operator: Api, client: Any, db: Engine, site
 
     viewer = Api(client, issue_key(db, "viewer", site["id"]))
     assert viewer.post("/import", json={"csv": GOOD}).status_code == 403
+
+
+def test_malformed_csv_is_a_line_error_not_a_crash(operator: Api, db: Engine) -> None:
+    huge = HEADER + "user,E1," + "x" * 200_000 + ",,,,,\n"
+    response = operator.post("/import", json={"csv": huge})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "line"
+    assert "not valid CSV" in response.json()["errors"][0]["message"]
+    assert _count(db, User) == 0
