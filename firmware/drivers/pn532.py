@@ -52,6 +52,7 @@ _MAX_FRAME_BYTES = const(64)
 # HSU wake-up (UM0701-02 section 7.2.11 and the HSU notes): 55 55 then a long run of 00.
 UART_WAKEUP = b"\x55\x55" + bytes(14)
 _I2C_ADDRESS = const(0x24)
+_PN532_IC = const(0x32)  # GetFirmwareVersion's IC byte for a PN532
 
 KIND_FELICA = "felica"
 KIND_ISO14443A = "iso14443a"
@@ -417,11 +418,11 @@ _DOWN = const(2)
 class CardPoller:
     """hw.reader for the core: poll() -> None or (kind, uid); never blocks for long, never raises.
 
-    Alternates 106 kbps type A and FeliCa polls. A poll is sent, and its answer collected by a later
-    poll() call once the PN532 says it is ready, so the event loop keeps running while the RF field
-    searches. A card that stays on the reader is reported once; it is reported again after a poll of its
-    technology came back empty. Errors are counted by code in `errors`; after one the chip is
-    re-initialised (bounded) on a later poll.
+    Alternates 106 kbps type A and FeliCa polls. Each poll() call collects the answer to the previous
+    poll once the PN532 says it is ready and sends the next one, so the event loop keeps running while
+    the RF field searches. A card that stays on the reader is reported once; it is reported again after a
+    poll of its technology came back empty. Errors are counted by code in `errors`; after one the chip
+    is re-initialised (bounded) on a later poll.
     """
 
     def __init__(self, pn532, ticks_ms=None, ticks_diff=None, poll_timeout_ms=150, retry_ms=2000,
@@ -456,6 +457,8 @@ class CardPoller:
                 self._wake()
             self.pn532.sam_configuration()
             self.firmware = self.pn532.get_firmware_version()
+            if self.firmware[0] != _PN532_IC:
+                raise PN532Error("not_a_pn532")
             # One passive activation retry: an empty field answers NbTg = 0 instead of waiting forever.
             self.pn532.set_passive_retries(0x01)
         except PN532Error as exc:

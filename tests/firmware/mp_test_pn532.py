@@ -371,3 +371,15 @@ def test_i2c_write_is_retried_once_while_the_chip_wakes():
     chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
     assert chip.get_firmware_version()[0] == 0x32
     assert i2c.naks == 0 and i2c.written == [GET_FIRMWARE]
+
+
+def test_poller_refuses_a_chip_that_is_not_a_pn532():
+    pn533_answer = pn532.build_frame(pn532.TFI_PN532, b"\x03\x33\x02\x01\x07")
+    uart = FakeUART([(pn532.UART_WAKEUP, b""), (SAM_CONFIG, ACK + SAM_ANSWER),
+                     (GET_FIRMWARE, ACK + pn533_answer)])
+    transport = pn532.UARTTransport(uart)
+    clock = _Clock()
+    poller = pn532.CardPoller(pn532.PN532(transport, ack_timeout_ms=20), clock.ticks_ms, clock.ticks_diff,
+                              wake=transport.wake)
+    assert _poll_many(poller, clock, 3) == []
+    assert poller.errors == {"not_a_pn532": 1}, poller.errors
