@@ -1,8 +1,8 @@
 # The ESP32 hardware: the ONLY module of the firmware that builds machine.* objects.
 #
-# build(config) returns the Hardware object the core drives (docs/FIRMWARE_INTERFACES.md in notes,
-# docs/HARDWARE.md for wiring). Every pin and calibration value comes from config; the drivers below
-# take these machine objects as plain arguments, so they also run on the unix port under test.
+# build(config) returns the Hardware object the core drives (docs/HARDWARE.md: the contract, the wiring).
+# Every pin and calibration value comes from config; the drivers below take these machine objects as
+# plain arguments, so they also run on the unix port under test.
 # Type-checked with mypy against micropython-esp32-stubs (tests/firmware/test_esp32_hal_types.py).
 import asyncio
 import json
