@@ -24,7 +24,7 @@ test: setup ## Run the whole suite: CPython (pytest) and the firmware/shared_sch
 	$(PY) -m pytest
 
 test-fast: setup ## The suite without the slow end-to-end and PostgreSQL parts
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow and not postgres"
 
 run: setup ## Start the whole stack on embedded defaults (broker, cloud API, one simulated lock)
 	$(PY) -m tools.stack
