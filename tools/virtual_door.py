@@ -14,6 +14,7 @@ Exit status: 0 done, 1 the lock refused the command, 2 no lock listening.
 
 import argparse
 import json
+import os
 import socket
 import sys
 import time
@@ -145,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args.host, args.port, command, wait, args.json, sys.stdout)
     except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:  # e.g. `... | head`: the reader went away, nothing left to do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
