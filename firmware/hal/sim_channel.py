@@ -12,6 +12,7 @@ MAX_LINE_BYTES = 1024  # a command line longer than this is refused (and the con
 MAX_CLIENTS = 8
 CLIENT_QUEUE_LINES = 256  # per-client backlog; beyond it the oldest lines are dropped and counted
 HISTORY_LINES = 64  # the last reports, for clients that connect late (the "history" command)
+MAX_UNIX = 4102444800  # 2100-01-01: later than any real clock, small enough for every integer type
 _UID_LENGTHS = {"felica": (8,), "iso14443a": (4, 7, 10), "phone": (16,)}
 
 
@@ -170,6 +171,8 @@ class ControlChannel:
             if "id" in command:
                 reply["id"] = command["id"]
             return reply
+        except Exception as exc:  # noqa: BLE001 - a bug in a command must not cost the client its channel
+            return {"error": "command_failed", "cmd": name, "detail": type(exc).__name__}
         reply["ok"] = True
         if extra:
             reply.update(extra)
@@ -217,8 +220,8 @@ def _cmd_jam(hw, command):
 
 def _cmd_set_time(hw, command):
     unix = command.get("unix")
-    if isinstance(unix, bool) or not isinstance(unix, int) or unix < 0:
-        raise CommandError("bad_field", "unix: non-negative integer seconds")
+    if isinstance(unix, bool) or not isinstance(unix, int) or not 0 <= unix <= MAX_UNIX:
+        raise CommandError("bad_field", "unix: integer seconds from 0 to %d" % MAX_UNIX)
     hw.rtc.set(unix)
     return {"time": unix}
 

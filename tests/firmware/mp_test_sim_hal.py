@@ -68,6 +68,11 @@ def test_bad_commands_get_specific_errors():
         ({"cmd": "jam"}, "bad_field"),
         ({"cmd": "set_time", "unix": "now"}, "bad_field"),
         ({"cmd": "set_time", "unix": -5}, "bad_field"),
+        ({"cmd": "set_time", "unix": 99999999999999999999999}, "bad_field"),
+        ({"cmd": "set_time", "unix": 1e9}, "bad_field"),
+        (b"[" * 400 + b"]" * 400, "not_an_object"),
+        ({"cmd": "tap", "kind": ["iso14443a"], "uid": "04a1b2c3"}, "bad_kind"),
+        ({"cmd": {"nested": 1}}, "unknown_command"),
     )
     for line, code in cases:
         reply = _reply(hw, line)
