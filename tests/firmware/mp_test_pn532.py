@@ -251,6 +251,7 @@ def test_get_firmware_version_over_i2c_waits_for_status_ready():
     chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
     assert chip.get_firmware_version() == (0x32, 0x01, 0x06, 0x07)
     assert i2c.written == [GET_FIRMWARE]
+    assert i2c.read_sizes[0] == 7  # the ACK: status byte + 6, not a whole buffer
 
 
 def test_i2c_felica_and_timeout():

@@ -66,6 +66,7 @@ class FakeI2C:
         self.written = []
         self.unexpected = []
         self.busy_reads = 0  # answer "not ready" this many times before each frame
+        self.read_sizes = []  # bytes asked for by each frame read (after the status polls)
 
     def writeto(self, address, data):
         if address != self.address:
@@ -99,4 +100,5 @@ class FakeI2C:
         for index in range(1, len(buf)):
             buf[index] = data[index - 1] if index - 1 < len(data) else 0
         if len(buf) > 1:
+            self.read_sizes.append(len(buf))
             self.pending.pop(0)
