@@ -32,6 +32,7 @@ run: setup ## Start the whole stack on embedded defaults (broker, cloud API, one
 lint: setup ## ruff, mypy on cloud/ and tools/, mypy on the ESP32 HAL against the ESP32 stubs
 	$(PY) -m ruff check .
 	$(PY) -m mypy cloud tools
+	$(PY) -m pytest -q tests/firmware/test_esp32_hal_types.py
 
 bench: setup ## Benchmarks; figures go to docs/BENCHMARKS.md by hand
 	$(PY) -m tools.bench
