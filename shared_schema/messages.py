@@ -16,31 +16,23 @@ from shared_schema.canonical import CanonicalError, canonical_bytes, write_canon
 from shared_schema.credentials import HASH_HEX_CHARS
 from shared_schema.hmac_sha256 import HmacSha256, compare_digest
 from shared_schema.schedule import MAX_WINDOWS, offset_table_error, window_error
-
-# An ESP32 receives into a fixed buffer; 4 KiB keeps a decoded message well under 20 KiB of heap.
-MAX_MESSAGE_BYTES = 4096
-MAX_COUNTER = (1 << 53) - 1
-MAX_COMMAND_LIFETIME_S = 600
-MAX_DEVICE_ID_CHARS = 32
-# Sized so that the worst-case entry (8 windows, full validity) still fits: see test_vectors.
-MAX_ENTRIES_PER_CHUNK = 16
-MAX_EVENTS_PER_BATCH = 32
-MAX_DELETES_PER_DELTA = 64
-
-UP = "up"  # lock -> cloud
-DOWN = "down"  # cloud -> lock
-
-ROLE_NORMAL = 0
-ROLE_ADMIN = 1
-MODES = ("normal", "passage", "lockdown")
-COMMAND_ACTIONS = ("unlock", "lock")
-BOOT_REASONS = ("power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown")
-TIME_SOURCES = ("none", "ntp", "cloud", "rtc")
-# Append only: the lock's event log stores a type as its index in this tuple, so reordering or removing
-# one would change the meaning of records already on flash.
-EVENT_TYPES = (
-    "granted", "denied", "door_open", "door_closed", "held_open", "exit_request",
-    "remote_unlock", "remote_lock", "auto_lock", "jammed", "boot", "mode", "tamper",
+from shared_schema.vocabulary import (  # noqa: F401 (re-exported: the contract's names live in one place)
+    BOOT_REASONS,
+    COMMAND_ACTIONS,
+    DOWN,
+    EVENT_TYPES,
+    MAX_COMMAND_LIFETIME_S,
+    MAX_COUNTER,
+    MAX_DELETES_PER_DELTA,
+    MAX_DEVICE_ID_CHARS,
+    MAX_ENTRIES_PER_CHUNK,
+    MAX_EVENTS_PER_BATCH,
+    MAX_MESSAGE_BYTES,
+    MODES,
+    ROLE_ADMIN,
+    ROLE_NORMAL,
+    TIME_SOURCES,
+    UP,
 )
 
 

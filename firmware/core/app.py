@@ -22,7 +22,7 @@ from core.state import State
 from core.thumbturn import JAMMED, ThumbTurn
 from shared_schema.credentials import SITE_KEY_MIN_BYTES
 from shared_schema.hmac_sha256 import HmacKey
-from shared_schema.messages import MAX_EVENTS_PER_BATCH
+from shared_schema.vocabulary import MAX_EVENTS_PER_BATCH
 
 FIRMWARE_VERSION = "0.1.0"
 

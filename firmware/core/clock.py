@@ -2,7 +2,7 @@
 #
 # The HAL's rtc.now() returns Unix seconds (UTC) or None when the clock was never set since boot. While it
 # is None, time-limited grants are refused (core.decision) and events carry ts 0.
-from shared_schema.messages import TIME_SOURCES
+from shared_schema.vocabulary import TIME_SOURCES
 
 # Anything before 2024-01-01 cannot be a real "now": refuse it rather than open doors on a wrong date.
 MIN_PLAUSIBLE_UNIX = 1704067200

@@ -21,7 +21,7 @@ from micropython import const
 
 from core import fsutil, reasons
 from core.state import EV_BLOCK
-from shared_schema.messages import EVENT_TYPES, MAX_EVENTS_PER_BATCH
+from shared_schema.vocabulary import EVENT_TYPES, MAX_EVENTS_PER_BATCH
 
 RECORD_SIZE = const(32)
 SEGMENT_RECORDS = const(32)

@@ -7,8 +7,8 @@ import json
 
 from core import fsutil
 from core.config import int_setting
-from shared_schema.messages import MODES
 from shared_schema.schedule import MAX_WINDOWS, local_seconds, offset_table_error, window_error, windows_allow
+from shared_schema.vocabulary import MODES
 
 FILE_NAME = "site.json"
 

@@ -17,7 +17,7 @@ from hal.sim_devices import (  # noqa: F401
     SimSignal,
     SimWatchdog,
 )
-from shared_schema.messages import BOOT_REASONS
+from shared_schema.vocabulary import BOOT_REASONS
 
 _HOUSEKEEPING_MS = 20
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -1,0 +1,30 @@
+# The contract's names and limits, without the message rules: what the lock's core needs at run time.
+#
+# Kept apart from messages.py because importing the message table costs the lock about 17 KB of heap;
+# the tap path and the event log need only these constants. messages.py re-exports every one of them.
+
+# An ESP32 receives into a fixed buffer; 4 KiB keeps a decoded message well under 20 KiB of heap.
+MAX_MESSAGE_BYTES = 4096
+MAX_COUNTER = (1 << 53) - 1
+MAX_COMMAND_LIFETIME_S = 600
+MAX_DEVICE_ID_CHARS = 32
+# Sized so that the worst-case entry (8 windows, full validity) still fits: see test_vectors.
+MAX_ENTRIES_PER_CHUNK = 16
+MAX_EVENTS_PER_BATCH = 32
+MAX_DELETES_PER_DELTA = 64
+
+UP = "up"  # lock -> cloud
+DOWN = "down"  # cloud -> lock
+
+ROLE_NORMAL = 0
+ROLE_ADMIN = 1
+MODES = ("normal", "passage", "lockdown")
+COMMAND_ACTIONS = ("unlock", "lock")
+BOOT_REASONS = ("power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown")
+TIME_SOURCES = ("none", "ntp", "cloud", "rtc")
+# Append only: the lock's event log stores a type as its index in this tuple, so reordering or removing
+# one would change the meaning of records already on flash.
+EVENT_TYPES = (
+    "granted", "denied", "door_open", "door_closed", "held_open", "exit_request",
+    "remote_unlock", "remote_lock", "auto_lock", "jammed", "boot", "mode", "tamper",
+)
