@@ -7,6 +7,7 @@
 #   canonical     the canonical JSON bytes that signatures cover
 #   credentials   normalization and keyed hashing of card and phone credentials
 #   schedule      UTC-offset tables, weekday/time windows, validity: shared access semantics
+#   vocabulary    the contract's names and limits (event types, modes, roles, sizes), importable alone
 #   messages      message kinds, field rules, size limit, signing, and the verifying decoder
 
 PROTOCOL_VERSION = 1
