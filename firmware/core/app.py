@@ -5,8 +5,9 @@
 #   app = LockApp(hw, config)     # opens store and log under hw.data_dir, logs the boot event; never moves
 #   await app.run()               # forever: poll reader, exit button, door; drive the thumb-turn
 #
-# The messaging layer (MQTT) calls apply_snapshot / apply_delta / ack_events / set_time / apply_config /
-# remote and reads hello_payload / state_payload / events_payload; payloads follow shared_schema.messages.
+# The messaging layer (MQTT) awaits apply_snapshot / apply_delta (they run in steps), calls ack_events /
+# set_time / apply_config / remote and reads hello_payload / state_payload / events_payload; payloads
+# follow shared_schema.messages.
 import asyncio
 import binascii
 import gc
@@ -63,6 +64,7 @@ class LockApp:
         self._last_uid = None
         self._last_tap_at = 0
         self._passage = False
+        self._update_lock = asyncio.Lock()
         self.boot_reason = hw.boot_reason()
         self.record("boot", None, self.boot_reason)
         for what, status in (("store_corrupt", self.store.status), ("state_corrupt", self.state.status)):
@@ -203,19 +205,41 @@ class LockApp:
 
     # --- downlink handlers (messaging layer) --------------------------------------------------------------
 
-    def apply_snapshot(self, payload):
-        """A verified "snap" payload. Returns a perm_ack payload, or None while more chunks are due."""
-        result = self.store.snapshot_chunk(payload["ver"], payload["i"], payload["of"], payload["e"])
+    async def apply_snapshot(self, payload):
+        """A verified "snap" payload. Returns a perm_ack payload, or None while more chunks are due.
+        Runs in steps: taps meanwhile are decided from the live version (see _run_update)."""
+        result = await self._run_update(
+            self.store.snapshot_steps, payload["ver"], payload["i"], payload["of"], payload["e"]
+        )
         if result == RESULT_PARTIAL:
             return None
-        gc.collect()
         return self._perm_ack(result)
 
-    def apply_delta(self, payload):
+    async def apply_delta(self, payload):
         """A verified "delta" payload; returns the perm_ack payload (need: snapshot on a base mismatch)."""
-        result = self.store.apply_delta(payload["base"], payload["ver"], payload["add"], payload["del"])
-        gc.collect()
+        result = await self._run_update(
+            self.store.delta_steps, payload["base"], payload["ver"], payload["add"], payload["del"]
+        )
         return self._perm_ack(result)
+
+    async def _run_update(self, steps_of, *args):
+        # A merge or verification reads the whole store (seconds at 50,000 credentials on an ESP32): it runs
+        # a bounded step at a time and yields to the loop in between, so run() keeps polling the reader and
+        # taps are decided from the live version, which stays valid until the rename. One update at a time.
+        async with self._update_lock:
+            steps = steps_of(*args)
+            try:
+                while True:
+                    try:
+                        next(steps)
+                    except StopIteration as done:
+                        result = done.value
+                        break
+                    await asyncio.sleep_ms(0)
+            finally:
+                steps.close()  # cancelled half-way: the store removes its unfinished file
+            gc.collect()
+            return result
 
     def _perm_ack(self, result):
         if result == RESULT_APPLIED:

@@ -8,6 +8,11 @@
 #
 # Lookup is a binary search on the open file (seek + readinto into preallocated buffers): O(log n) reads
 # and no allocation that grows with the table.
+#
+# Updates are generators (snapshot_steps, delta_steps) that do a bounded amount of work between yields
+# (_IO_RECORDS records), so the app can run them cooperatively: taps are decided from the live version
+# while a merge or a verification runs, since nothing about the live version changes before the rename.
+# snapshot_chunk / apply_delta run the same steps to the end in one call (tests, tools, boot).
 import array
 import binascii
 import os
@@ -30,6 +35,7 @@ _IO_RECORDS = const(20)  # records per read when verifying or merging (520-byte 
 RESULT_PARTIAL = "partial"  # snapshot chunk stored, more expected
 RESULT_APPLIED = "applied"  # new version live
 ERR_BASE_MISMATCH = "base_mismatch"  # delta does not apply to this version: the cloud must send a snapshot
+ERR_BUSY = "store_busy"  # another update is under way (the app runs them one at a time)
 
 
 class PermStore:
@@ -54,6 +60,7 @@ class PermStore:
         self._rec = bytearray(fmt.RECORD_SIZE)
         self._io = bytearray(fmt.RECORD_SIZE * _IO_RECORDS)
         self._snap = None  # snapshot in progress: [writer, version, next_index, chunk_count]
+        self._busy = False  # an update's steps are running (one at a time: they share _io and .new)
         # Called now and then during long passes over the file (verify, merge): the app feeds the watchdog
         # with it, since a delta merged into 50,000 records takes seconds on an ESP32.
         self.on_progress = None
@@ -62,7 +69,7 @@ class PermStore:
     # --- opening and verifying --------------------------------------------------------------------
 
     def open(self):
-        """(Re)open perm.db and verify it; sets status, version and count."""
+        """(Re)open perm.db and verify it (in one go: boot, or recovery); sets status, version and count."""
         self._close()
         self.abort_snapshot()
         remove_leftovers(self.new_path)  # half-written update from before a power cut
@@ -71,55 +78,61 @@ class PermStore:
         if size < 0:
             return
         self._file = open(self.path, "rb")
-        if not self._verify(size):
+        verified = finish(self._verify_steps(self._file, size, self._schedule_offsets))
+        if verified is None:
             self._close()
-            self.status, self.version, self.count, self.schedules = STATUS_CORRUPT, 0, 0, 0
+            self.status = STATUS_CORRUPT
             return
+        self.version, self.count, self._table_off, _, self.schedules = verified
         self.status = STATUS_OK
 
-    def _verify(self, size):
-        f = self._file
+    def _verify_steps(self, f, size, offsets):
+        """Steps checking the store file `f`; returns (version, count, table_off, table_len, nsets) or None.
+        Fills `offsets` with the schedule table's index if given (None: only check the table)."""
         if size < fmt.FOOTER_SIZE:
-            return False
+            return None
         f.seek(size - fmt.FOOTER_SIZE)
         footer = fmt.unpack_footer(f.read(fmt.FOOTER_SIZE), size)
         if footer is None:
-            return False
+            return None
         version, count, table_off, table_len, nsets, body_crc = footer
-        if self._body_crc(size - fmt.FOOTER_SIZE) != body_crc:
-            return False
-        if not self._index_schedules(table_off, table_len, nsets):
-            return False
-        self.version, self.count = version, count
-        return True
+        crc = yield from self._crc_steps(f, size - fmt.FOOTER_SIZE)
+        if crc != body_crc or not self._index_schedules(f, table_off, table_len, nsets, offsets):
+            return None
+        return version, count, table_off, table_len, nsets
 
-    def _index_schedules(self, table_off, table_len, nsets):
-        # Walk the table: each window list is a count byte then count x 4 bytes.
-        count = self._sched_buf
+    def _index_schedules(self, f, table_off, table_len, nsets, offsets):
+        # Walk the table: each window list is a count byte then count x 4 bytes (<= 255 short reads).
+        count = memoryview(self._sched_buf)[:1]
         pos = 0
         for i in range(nsets):
-            self._file.seek(table_off + pos)
-            if pos >= table_len or self._file.readinto(memoryview(count)[:1]) != 1 or count[0] > MAX_WINDOWS:
+            f.seek(table_off + pos)
+            if pos >= table_len or f.readinto(count) != 1 or count[0] > MAX_WINDOWS:
                 return False
-            self._schedule_offsets[i] = pos
+            if offsets is not None:
+                offsets[i] = pos
             pos += 1 + 4 * count[0]
-        self._table_off, self.schedules = table_off, nsets
         return pos == table_len
 
-    def _body_crc(self, length):
-        f = self._file
-        f.seek(0)
+    def _crc_steps(self, f, length):
+        # CRC32 of the first `length` bytes, one buffer per step; None if the file is shorter.
         crc = 0
         buf = memoryview(self._io)
-        while length > 0:
-            n = f.readinto(buf[: min(length, len(buf))])
+        pos = 0
+        while pos < length:
+            f.seek(pos)  # a lookup between steps may have moved the position
+            n = f.readinto(buf[: min(length - pos, len(buf))])
             if not n:
-                return None  # shorter than the footer claims
+                return None
             crc = binascii.crc32(buf[:n], crc)
-            length -= n
-            if self.on_progress is not None:
-                self.on_progress()
+            pos += n
+            self._progress()
+            yield
         return crc
+
+    def _progress(self):
+        if self.on_progress is not None:
+            self.on_progress()
 
     def _close(self):
         if self._file is not None:
@@ -129,6 +142,10 @@ class PermStore:
     def close(self):
         self.abort_snapshot()
         self._close()
+
+    def updating(self):
+        """True while an update's steps are under way (taps still see the live version)."""
+        return self._busy
 
     # --- lookup (the tap path) ----------------------------------------------------------------------
 
@@ -175,16 +192,33 @@ class PermStore:
         if sid == 0 or sid > self.schedules:
             return 0
         if not remap[sid]:
-            position = self._file.tell()
             buf = self._read_schedule(sid)
             remap[sid] = writer.schedule_id(bytes(buf[: 1 + 4 * buf[0]]))
-            self._file.seek(position)
         return remap[sid]
 
     # --- snapshot: chunk i of `of`, entries sorted by hash across all chunks ------------------------
 
     def snapshot_chunk(self, version, index, of, entries):
         """Store one chunk; returns RESULT_PARTIAL, RESULT_APPLIED or an error code (snapshot dropped)."""
+        return finish(self.snapshot_steps(version, index, of, entries))
+
+    def snapshot_steps(self, version, index, of, entries):
+        """snapshot_chunk() as steps (a generator; its return value is the result)."""
+        if self._busy:
+            return ERR_BUSY
+        self._busy = True
+        completed = False
+        try:
+            result = yield from self._snapshot_chunk_steps(version, index, of, entries)
+            completed = True
+            return result
+        finally:
+            self._busy = False
+            if not completed:  # abandoned half-way (task cancelled): the cloud starts the snapshot again
+                self.abort_snapshot()
+                remove_leftovers(self.new_path)
+
+    def _snapshot_chunk_steps(self, version, index, of, entries):
         if not isinstance(entries, list) or not 0 <= index < of or version < 1:
             self.abort_snapshot()
             return "bad_snapshot_chunk"
@@ -200,8 +234,10 @@ class PermStore:
             return "snapshot_out_of_order"
         writer = snap[0]
         try:
-            for entry in entries:
-                writer.add_entry(entry)
+            for i in range(len(entries)):
+                writer.add_entry(entries[i])
+                if i % _IO_RECORDS == _IO_RECORDS - 1:
+                    yield
         except WriteError as exc:
             self.abort_snapshot()
             return str(exc)
@@ -212,7 +248,7 @@ class PermStore:
         if index + 1 < of:
             return RESULT_PARTIAL
         self._snap = None
-        return self._install(writer, version)
+        return (yield from self._install_steps(writer, version))
 
     def abort_snapshot(self):
         if self._snap is not None:
@@ -227,6 +263,12 @@ class PermStore:
 
     def apply_delta(self, base, version, adds, deletes):
         """Returns RESULT_APPLIED, ERR_BASE_MISMATCH (send a snapshot) or another error code."""
+        return finish(self.delta_steps(base, version, adds, deletes))
+
+    def delta_steps(self, base, version, adds, deletes):
+        """apply_delta() as steps (a generator; its return value is the result)."""
+        if self._busy:
+            return ERR_BUSY
         if self.status == STATUS_CORRUPT or base != self.version:
             return ERR_BASE_MISMATCH
         if version <= base:
@@ -234,28 +276,41 @@ class PermStore:
         error = _delta_error(adds, deletes)
         if error:
             return error
+        self._busy = True
         self.abort_snapshot()
         writer = None
+        completed = False
         try:
             writer = TableWriter(self.new_path)
-            self._merge(writer, adds, [binascii.unhexlify(h) for h in deletes])
+            yield from self._merge_steps(writer, adds, [binascii.unhexlify(h) for h in deletes])
+            result = yield from self._install_steps(writer, version)
+            completed = True
+            return result
         except (WriteError, OSError) as exc:
+            completed = True
             if writer is not None:
                 writer.abort()
             remove_leftovers(self.new_path)
             return str(exc) if isinstance(exc, WriteError) else "store_io_error"
-        return self._install(writer, version)
+        finally:
+            self._busy = False
+            if not completed:  # abandoned half-way: the live version was never touched
+                if writer is not None:
+                    writer.abort()
+                remove_leftovers(self.new_path)
 
-    def _merge(self, writer, adds, deletes):
+    def _merge_steps(self, writer, adds, deletes):
         ai = di = 0
         remap = bytearray(fmt.MAX_SCHEDULES + 1)  # old schedule id -> new id (0: not copied yet)
         add_key = fmt.entry_hash(adds[0]) if adds else None
-        remaining = self.count
-        if self._file is not None:
-            self._file.seek(0)
-        while remaining > 0:
-            n = min(remaining, _IO_RECORDS)
-            if self._file.readinto(memoryview(self._io)[: n * fmt.RECORD_SIZE]) != n * fmt.RECORD_SIZE:
+        done = 0
+        while done < self.count:
+            n = min(self.count - done, _IO_RECORDS)
+            f = self._file
+            if f is None:
+                raise OSError("store closed")
+            f.seek(done * fmt.RECORD_SIZE)  # taps between steps move the live file's position
+            if f.readinto(memoryview(self._io)[: n * fmt.RECORD_SIZE]) != n * fmt.RECORD_SIZE:
                 raise OSError("short read")
             for j in range(n):
                 rec = self._io[j * fmt.RECORD_SIZE : (j + 1) * fmt.RECORD_SIZE]
@@ -276,42 +331,61 @@ class PermStore:
                     continue
                 _, role, sid, valid_from, valid_until = struct.unpack_from(fmt.RECORD_FORMAT, rec, 0)
                 writer.add_record(key, role, self._schedule_in(writer, remap, sid), valid_from, valid_until)
-            remaining -= n
-            if self.on_progress is not None:
-                self.on_progress()
+            done += n
+            self._progress()
+            yield
         while ai < len(adds):
             writer.add_entry(adds[ai])
             ai += 1
 
-    def _install(self, writer, version):
-        """Finish the new file, verify it as it reads back from flash, then switch over atomically."""
+    def _install_steps(self, writer, version):
+        """Finish the new file, verify it as it reads back from flash (in steps: the live version keeps
+        answering), then switch over atomically in one step."""
         try:
             writer.finish(version)
         except OSError:
             writer.abort()
             remove_leftovers(self.new_path)
             return "store_io_error"  # the live version was never touched
-        live = self._file
+        verified = None
         try:
-            self._file = open(self.new_path, "rb")
-            verified = self._verify(fsutil.size(self.new_path))
-            self._file.close()
+            size = fsutil.size(self.new_path)
+            check = open(self.new_path, "rb")
+            try:
+                verified = yield from self._verify_steps(check, size, None)  # live offsets untouched
+            finally:
+                check.close()
         except OSError:
-            verified = False
-        self._file = live
-        if not verified:
-            self.open()  # back to the live version; the bad new file is removed
+            verified = None
+        if verified is None:
+            remove_leftovers(self.new_path)  # the live version stays, untouched
             return "store_verify_failed"
-        # The rename is the single atomic switch-over: a power cut leaves the old or the new file.
+        # From here on no yield: the rename is the single atomic switch-over (a power cut leaves the old or
+        # the new file), and the live fields change together with it. Indexing the verified table is at
+        # most 255 one-byte reads.
+        version, count, table_off, table_len, nsets = verified
         try:
             self._close()
             os.rename(self.new_path, self.path)
             self._file = open(self.path, "rb")
+            indexed = self._index_schedules(self._file, table_off, table_len, nsets, self._schedule_offsets)
         except OSError:
+            indexed = False
+        if not indexed:
             self.open()  # whichever complete version the flash holds now
             return "store_io_error"
-        self.status = STATUS_OK  # version, count and schedules were set by the verification above
+        self.version, self.count, self._table_off, self.schedules = version, count, table_off, nsets
+        self.status = STATUS_OK
         return RESULT_APPLIED
+
+
+def finish(steps):
+    """Run an update's steps to the end in one call; returns its result."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
 
 
 def _delta_error(adds, deletes):

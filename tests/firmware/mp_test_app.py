@@ -7,7 +7,7 @@
 import asyncio
 import binascii
 
-from tests.firmware import fwenv
+from tests.firmware import fwenv, fwhw
 
 from core.app import LockApp
 from core.site import Site
@@ -33,10 +33,10 @@ def _snapshot_payloads(version, numbers):
 
 
 def _app(now=None, door=True, config=None, data_dir=None, provision=True):
-    hw = fwenv.FakeHardware(data_dir or fwenv.temp_dir(), door=door, now=now)
+    hw = fwhw.FakeHardware(data_dir or fwenv.temp_dir(), door=door, now=now)
     app = LockApp(hw, config or CONFIG)
     if provision:
-        acks = [app.apply_snapshot(p) for p in _snapshot_payloads(1, sorted(GRANTS))]
+        acks = [asyncio.run(app.apply_snapshot(p)) for p in _snapshot_payloads(1, sorted(GRANTS))]
         assert acks[-1] == {"ver": 1, "ok": True}, acks
     return hw, app
 
@@ -57,7 +57,7 @@ def test_role_values_match_the_contract():
 
 
 def test_boot_logs_reason_and_never_moves():
-    hw = fwenv.FakeHardware(fwenv.temp_dir(), boot="watchdog")
+    hw = fwhw.FakeHardware(fwenv.temp_dir(), boot="watchdog")
     hw.actuator.position = "unlock"  # reset mid-cycle: found unlocked
     app = LockApp(hw, CONFIG)
     _advance(hw, app, 20000)
@@ -133,7 +133,7 @@ def test_lockdown_admits_admins_and_persists():
     assert _events(app)[-1][2:] == ["mode", "", "lockdown"]
     assert app.handle_tap("iso14443a", fwenv.uid(1)).reason == "lockdown"
     assert app.handle_tap("iso14443a", fwenv.uid(2)).granted
-    hw2 = fwenv.FakeHardware(d, now=NOW)
+    hw2 = fwhw.FakeHardware(d, now=NOW)
     app2 = LockApp(hw2, CONFIG)  # reboot: lockdown remembered, store and log intact
     assert app2.site.mode == "lockdown" and app2.store.version == 1
     assert app2.handle_tap("iso14443a", fwenv.uid(1)).reason == "lockdown"
@@ -208,22 +208,26 @@ def test_passage_windows_need_the_clock():
     assert Site(d, {"mode": "normal"}).status == "corrupt"
 
 
+def _ask(coroutine):
+    return asyncio.run(coroutine)
+
+
 def test_snapshot_and_delta_acks():
     hw, app = _app(now=NOW)
     base = app.store.version
     key5 = "0" * 31 + "5"
-    assert app.apply_delta({"base": base + 7, "ver": base + 8, "add": [], "del": []}) == {
+    assert _ask(app.apply_delta({"base": base + 7, "ver": base + 8, "add": [], "del": []})) == {
         "ver": base, "ok": False, "err": "base_mismatch", "need": "snapshot"}
     feeds = hw.watchdog.feeds
-    assert app.apply_delta({"base": base, "ver": base + 1, "add": [[key5, 0, 0, 0, []]], "del": [
-        fwenv.cred_key(1)[1]]}) == {"ver": base + 1, "ok": True}
+    delta = {"base": base, "ver": base + 1, "add": [[key5, 0, 0, 0, []]], "del": [fwenv.cred_key(1)[1]]}
+    assert _ask(app.apply_delta(delta)) == {"ver": base + 1, "ok": True}
     assert hw.watchdog.feeds > feeds  # fed during the merge and the read-back check
     assert app.handle_tap("iso14443a", fwenv.uid(1)).reason == "unknown_credential"
     parts = _snapshot_payloads(5, [1, 2])
-    assert app.apply_snapshot(parts[0]) == {"ver": 5, "ok": True}
+    assert _ask(app.apply_snapshot(parts[0])) == {"ver": 5, "ok": True}
     assert app.handle_tap("iso14443a", fwenv.uid(1)).granted
     bad = {"ver": 6, "i": 0, "of": 1, "e": [[key5, 9, 0, 0, []]]}
-    assert app.apply_snapshot(bad) == {"ver": 5, "ok": False, "err": "entry_role"}
+    assert _ask(app.apply_snapshot(bad)) == {"ver": 5, "ok": False, "err": "entry_role"}
     assert app.state_payload()["pv"] == 5
 
 

@@ -5,7 +5,7 @@
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 import os
 
-from tests.firmware import fwenv
+from tests.firmware import fwenv, fwflash
 
 from core.eventlog import RECORD_SIZE, SEGMENT_RECORDS, EventLog
 from core.state import EV_BLOCK, State
@@ -157,9 +157,9 @@ def test_state_corrupt_log_still_never_reuses_seqs():
 
 def test_full_filesystem_drops_oldest_and_keeps_logging():
     # A tiny LittleFS (12 KiB): the filesystem fills long before the log's capacity of 4096 records.
-    device = fwenv.CutDevice(512, 24)
-    fwenv.umount("/tinyfs")
-    fwenv.mount(device, "/tinyfs", fresh=True)
+    device = fwflash.CutDevice(512, 24)
+    fwflash.umount("/tinyfs")
+    fwflash.mount(device, "/tinyfs", fresh=True)
     try:
         state, log = _open("/tinyfs", capacity=4096)
         for _ in range(600):
@@ -170,4 +170,4 @@ def test_full_filesystem_drops_oldest_and_keeps_logging():
         state, log = _open("/tinyfs", capacity=4096)  # and it all survives a reboot
         assert log.pending + log.dropped == 600
     finally:
-        fwenv.umount("/tinyfs")
+        fwflash.umount("/tinyfs")

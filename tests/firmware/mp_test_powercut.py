@@ -8,7 +8,7 @@
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 import gc
 
-from tests.firmware import fwenv
+from tests.firmware import fwenv, fwflash
 
 from core.eventlog import SEGMENT_RECORDS, EventLog
 from core.permformat import entry_hash
@@ -37,9 +37,9 @@ def _after_delta():
 
 
 def _fresh_device():
-    fwenv.umount(POINT)  # in case an earlier failing test left it mounted
-    device = fwenv.CutDevice(512, 96)
-    fwenv.mount(device, POINT, fresh=True)
+    fwflash.umount(POINT)  # in case an earlier failing test left it mounted
+    device = fwflash.CutDevice(512, 96)
+    fwflash.mount(device, POINT, fresh=True)
     return device
 
 
@@ -69,11 +69,11 @@ def _run_with_cuts(image, operation, check, stride):
     Each run gets its own device object over the same RAM, reset to `image`; the previous one is marked
     dead."""
     flash = bytearray(image)
-    device = fwenv.CutDevice(512, 96, flash)
+    device = fwflash.CutDevice(512, 96, flash)
     device.boundaries = []
-    fwenv.mount(device, POINT)
+    fwflash.mount(device, POINT)
     operation([0])
-    fwenv.umount(POINT)
+    fwflash.umount(POINT)
     device.dead = True
     boundaries, total = device.boundaries, device.written
     outcomes = {}
@@ -81,9 +81,9 @@ def _run_with_cuts(image, operation, check, stride):
     at_cut = bytearray(len(image))
     for budget in points:
         flash[:] = image
-        device = fwenv.CutDevice(512, 96, flash)
+        device = fwflash.CutDevice(512, 96, flash)
         device.budget = budget
-        fwenv.mount(device, POINT)
+        fwflash.mount(device, POINT)
         progress = [0]
         try:
             operation(progress)
@@ -93,15 +93,15 @@ def _run_with_cuts(image, operation, check, stride):
         # with writes allowed (so they finish quietly), and their late writes are thrown away.
         at_cut[:] = flash
         device.budget = None
-        fwenv.umount(POINT)
+        fwflash.umount(POINT)
         gc.collect()
         device.dead = True
         flash[:] = at_cut
-        device = fwenv.CutDevice(512, 96, flash)
-        fwenv.mount(device, POINT)  # power back: boot again
+        device = fwflash.CutDevice(512, 96, flash)
+        fwflash.mount(device, POINT)  # power back: boot again
         outcome = check(progress[0], budget)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        fwenv.umount(POINT)
+        fwflash.umount(POINT)
         device.dead = True
         device = None
         gc.collect()
@@ -123,7 +123,7 @@ def _store_image():
     store = PermStore(POINT)
     assert fwenv.install_snapshot(store, 1, OLD) == "applied"
     store.close()
-    fwenv.umount(POINT)
+    fwflash.umount(POINT)
     device.dead = True
     return bytes(device.data)
 
@@ -219,7 +219,7 @@ def _log_image():
     log = EventLog(POINT, state, 256)
     for i in range(INITIAL):
         assert log.append(*_event(i)) == i + 1
-    fwenv.umount(POINT)
+    fwflash.umount(POINT)
     device.dead = True
     return bytes(device.data)
 
@@ -285,7 +285,7 @@ def _full_log_image():
     log = EventLog(POINT, State(POINT), 2 * SEGMENT_RECORDS)
     for i in range(INITIAL):
         log.append(*_event(i))
-    fwenv.umount(POINT)
+    fwflash.umount(POINT)
     device.dead = True
     return bytes(device.data)
 

@@ -2,14 +2,14 @@
 # core.thumbturn state machine with fake time and a fake actuator: auto-lock, door-sensor re-lock,
 # held-open, jam retry then report, passage hold, and never moving at boot.
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
-from tests.firmware import fwenv
+from tests.firmware import fwenv, fwhw  # noqa: F401 (fwenv: the import path)
 
 from core import thumbturn as tt
 
 
 def _machine(has_door=True, position="lock", blind=False):
-    clock = fwenv.FakeTime(0)
-    actuator = fwenv.FakeActuator(clock, delay_ms=300, position=position, blind=blind)
+    clock = fwhw.FakeTime(0)
+    actuator = fwhw.FakeActuator(clock, delay_ms=300, position=position, blind=blind)
     events, states = [], []
     machine = tt.ThumbTurn(actuator, clock.ticks_diff, lambda t, r: events.append((t, r)), states.append,
                            unlock_ms=5000, held_open_ms=30000, jam_timeout_ms=1500, has_door=has_door)
