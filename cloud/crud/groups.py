@@ -4,7 +4,8 @@ from sqlmodel import Session, col, func, select
 
 from cloud.audit.service import record_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import get_in_site, page, snapshot, target_site
+from cloud.crud.membership import GROUP_USERS, check_members, replace_members, set_member
+from cloud.crud.scope import page, snapshot, target_site
 from cloud.errors import Conflict
 from cloud.models.rule import AccessRule
 from cloud.models.user import Group, GroupCreate, GroupMember, GroupPublic, GroupUpdate, User
@@ -26,22 +27,15 @@ def create_group(*, session: Session, operator: Operator, group_in: GroupCreate)
     site = target_site(session=session, operator=operator, requested=group_in.site_id)
     assert site.id is not None
     _check_name(session=session, site_id=site.id, name=group_in.name, group_id=None)
-    for index, user_id in enumerate(group_in.user_ids):
-        get_in_site(
-            session=session,
-            model=User,
-            obj_id=user_id,
-            site_id=site.id,
-            field=f"user_ids.{index}",
-            entity="user",
-        )
+    user_ids = check_members(
+        session=session, link=GROUP_USERS, site_id=site.id, ids=group_in.user_ids, field="user_ids"
+    )
     group = Group(name=group_in.name, description=group_in.description, site_id=site.id)
     session.add(group)
     session.flush()
     assert group.id is not None
-    for user_id in sorted(set(group_in.user_ids)):
-        session.add(GroupMember(group_id=group.id, user_id=user_id))
-    session.flush()  # a new group has no rules yet: nothing to recompute
+    # A new group has no rules yet: nothing to recompute.
+    replace_members(session=session, link=GROUP_USERS, parent_id=group.id, ids=user_ids)
     record_change(
         session=session,
         operator=operator,
@@ -100,28 +94,16 @@ def delete_group(*, session: Session, operator: Operator, group: Group) -> None:
 def set_membership(*, session: Session, operator: Operator, group: Group, user_id: int, member: bool) -> None:
     """Add (member=True) or remove a user; idempotent; recomputes the group's doors if it changed."""
     assert group.id is not None
-    get_in_site(
-        session=session, model=User, obj_id=user_id, site_id=group.site_id, field="user_id", entity="user"
-    )
-    current = session.get(GroupMember, (group.id, user_id))
-    if (current is not None) == member:
-        return
-    if member:
-        session.add(GroupMember(group_id=group.id, user_id=user_id))
-    else:
-        session.delete(current)
-    session.flush()
-    recompute_doors(session=session, door_ids=doors_of_group(session=session, group_id=group.id))
-    record_change(
+    if set_member(
         session=session,
         operator=operator,
-        action="add_member" if member else "remove_member",
+        link=GROUP_USERS,
+        parent=group,
         entity="group",
-        entity_id=group.id,
-        site_id=group.site_id,
-        before=None if member else {"user_id": user_id},
-        after={"user_id": user_id} if member else None,
-    )
+        member_id=user_id,
+        member=member,
+    ):
+        recompute_doors(session=session, door_ids=doors_of_group(session=session, group_id=group.id))
 
 
 def list_members(*, session: Session, group: Group, offset: int, limit: int) -> tuple[list[User], int]:

@@ -4,8 +4,8 @@ from sqlmodel import Session, col, select
 
 from cloud.audit.service import record_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import get_in_site, snapshot, target_site
-from cloud.models.door import Door
+from cloud.crud.membership import ZONE_DOORS, check_members, replace_members, set_member
+from cloud.crud.scope import snapshot, target_site
 from cloud.models.rule import AccessRule
 from cloud.models.zone import Zone, ZoneCreate, ZoneDoor, ZonePublic, ZoneUpdate
 from cloud.permissions.service import doors_of_zone, recompute_doors
@@ -17,36 +17,19 @@ def zone_public(*, session: Session, zone: Zone) -> ZonePublic:
     return ZonePublic.model_validate(zone, update={"door_ids": door_ids})
 
 
-def _check_doors(*, session: Session, site_id: int, door_ids: list[int]) -> set[int]:
-    for index, door_id in enumerate(door_ids):
-        get_in_site(
-            session=session,
-            model=Door,
-            obj_id=door_id,
-            site_id=site_id,
-            field=f"door_ids.{index}",
-            entity="door",
-        )
-    return set(door_ids)
-
-
 def _set_doors(*, session: Session, zone: Zone, door_ids: set[int]) -> None:
     """Replace the zone's doors; recompute exactly the doors that joined or left."""
     assert zone.id is not None
-    current = doors_of_zone(session=session, zone_id=zone.id)
-    for door_id in current - door_ids:
-        member = session.get(ZoneDoor, (zone.id, door_id))
-        session.delete(member)
-    for door_id in door_ids - current:
-        session.add(ZoneDoor(zone_id=zone.id, door_id=door_id))
-    session.flush()
-    recompute_doors(session=session, door_ids=current ^ door_ids)
+    changed = replace_members(session=session, link=ZONE_DOORS, parent_id=zone.id, ids=door_ids)
+    recompute_doors(session=session, door_ids=changed)
 
 
 def create_zone(*, session: Session, operator: Operator, zone_in: ZoneCreate) -> Zone:
     site = target_site(session=session, operator=operator, requested=zone_in.site_id)
     assert site.id is not None
-    door_ids = _check_doors(session=session, site_id=site.id, door_ids=zone_in.door_ids)
+    door_ids = check_members(
+        session=session, link=ZONE_DOORS, site_id=site.id, ids=zone_in.door_ids, field="door_ids"
+    )
     zone = Zone(name=zone_in.name, site_id=site.id)
     session.add(zone)
     session.flush()
@@ -69,7 +52,9 @@ def update_zone(*, session: Session, operator: Operator, zone: Zone, zone_in: Zo
         zone.name = zone_in.name
         session.add(zone)
     if zone_in.door_ids is not None:
-        door_ids = _check_doors(session=session, site_id=zone.site_id, door_ids=zone_in.door_ids)
+        door_ids = check_members(
+            session=session, link=ZONE_DOORS, site_id=zone.site_id, ids=zone_in.door_ids, field="door_ids"
+        )
         _set_doors(session=session, zone=zone, door_ids=door_ids)
     session.flush()
     record_change(
@@ -85,24 +70,19 @@ def update_zone(*, session: Session, operator: Operator, zone: Zone, zone_in: Zo
     return zone
 
 
-def add_zone_door(*, session: Session, operator: Operator, zone: Zone, door_id: int) -> Zone:
-    assert zone.id is not None
-    current = doors_of_zone(session=session, zone_id=zone.id)
-    door_ids = _check_doors(session=session, site_id=zone.site_id, door_ids=[door_id])
-    return update_zone(
-        session=session, operator=operator, zone=zone, zone_in=ZoneUpdate(door_ids=sorted(current | door_ids))
-    )
-
-
-def remove_zone_door(*, session: Session, operator: Operator, zone: Zone, door_id: int) -> Zone:
-    assert zone.id is not None
-    current = doors_of_zone(session=session, zone_id=zone.id)
-    return update_zone(
+def set_zone_door(*, session: Session, operator: Operator, zone: Zone, door_id: int, member: bool) -> Zone:
+    """Add (member=True) or remove one door; idempotent; recomputes that door only if it moved."""
+    if set_member(
         session=session,
         operator=operator,
-        zone=zone,
-        zone_in=ZoneUpdate(door_ids=sorted(current - {door_id})),
-    )
+        link=ZONE_DOORS,
+        parent=zone,
+        entity="zone",
+        member_id=door_id,
+        member=member,
+    ):
+        recompute_doors(session=session, door_ids=[door_id])
+    return zone
 
 
 def delete_zone(*, session: Session, operator: Operator, zone: Zone) -> None:

@@ -3,6 +3,9 @@
 from itertools import count
 from typing import Any
 
+from sqlalchemy import Engine, select
+from sqlmodel import SQLModel
+
 from tests.cloud.conftest import Api
 
 _serial = count(1)
@@ -33,3 +36,13 @@ def make_rule(api: Api, **fields: Any) -> dict[str, Any]:
 
 def entries(api: Api, door_id: int) -> dict[str, Any]:
     return api.ok("GET", f"/doors/{door_id}/effective-permissions")
+
+
+def database_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order: compare two to prove a request wrote nothing."""
+    state = {}
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+            state[table.name] = [tuple(row) for row in rows]
+    return state

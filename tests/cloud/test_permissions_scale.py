@@ -11,7 +11,7 @@ from cloud.bench.data import ZONE_DOORS, BigSite, build_big_site
 from cloud.crud.groups import set_membership
 from cloud.crud.rules import update_rule
 from cloud.crud.users import update_user
-from cloud.crud.zones import add_zone_door
+from cloud.crud.zones import set_zone_door
 from cloud.models.rule import AccessRule, AccessRuleUpdate
 from cloud.models.user import Group, User, UserUpdate
 from cloud.models.zone import Zone
@@ -93,7 +93,7 @@ def test_zone_rule_user_and_membership_changes_stay_local(
 
     zone = session.get(Zone, big.zone_id)
     assert zone is not None
-    add_zone_door(session=session, operator=actor, zone=zone, door_id=big.door_ids[50])
+    set_zone_door(session=session, operator=actor, zone=zone, door_id=big.door_ids[50], member=True)
     assert counter.take() == [big.door_ids[50]]
     session.commit()
     # Every active user (all but the one suspended above) now reaches door 50 through the zone.

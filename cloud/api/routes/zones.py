@@ -74,8 +74,12 @@ def delete_zone(session: SessionDep, operator: WriterOperator, zone_id: ObjectId
 def add_door(
     session: SessionDep, operator: WriterOperator, zone_id: ObjectId, door_id: ObjectId
 ) -> ZonePublic:
-    zone = service.add_zone_door(
-        session=session, operator=operator, zone=_get(session, operator, zone_id), door_id=door_id
+    zone = service.set_zone_door(
+        session=session,
+        operator=operator,
+        zone=_get(session, operator, zone_id),
+        door_id=door_id,
+        member=True,
     )
     session.commit()
     return service.zone_public(session=session, zone=zone)
@@ -85,8 +89,12 @@ def add_door(
 def remove_door(
     session: SessionDep, operator: WriterOperator, zone_id: ObjectId, door_id: ObjectId
 ) -> ZonePublic:
-    zone = service.remove_zone_door(
-        session=session, operator=operator, zone=_get(session, operator, zone_id), door_id=door_id
+    zone = service.set_zone_door(
+        session=session,
+        operator=operator,
+        zone=_get(session, operator, zone_id),
+        door_id=door_id,
+        member=False,
     )
     session.commit()
     return service.zone_public(session=session, zone=zone)
