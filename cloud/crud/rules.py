@@ -7,10 +7,24 @@ from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site, snapshot, target_site
 from cloud.errors import Invalid
 from cloud.models.door import Door
-from cloud.models.rule import AccessRule, AccessRuleCreate, AccessRulePublic, AccessRuleUpdate, check_validity
+from cloud.models.rule import AccessRule, AccessRuleCreate, AccessRulePublic, AccessRuleUpdate
 from cloud.models.user import Group, User
 from cloud.models.zone import Zone
 from cloud.permissions.service import RecomputeReport, doors_of_rules, recompute_doors
+
+
+def _check_validity(valid_from: int, valid_until: int) -> None:
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise Invalid("valid_until", "valid_until must be after valid_from (0 = unbounded)")
+
+
+def _check_shape(rule_in: AccessRuleCreate) -> None:
+    """Exactly one subject and one target; a validity period that is not empty. 422 on the field."""
+    if (rule_in.user_id is None) == (rule_in.group_id is None):
+        raise Invalid("user_id", "give exactly one of user_id, group_id")
+    if (rule_in.door_id is None) == (rule_in.zone_id is None):
+        raise Invalid("door_id", "give exactly one of door_id, zone_id")
+    _check_validity(rule_in.valid_from, rule_in.valid_until)
 
 
 def _check_references(*, session: Session, site_id: int, rule_in: AccessRuleCreate) -> None:
@@ -27,6 +41,7 @@ def _check_references(*, session: Session, site_id: int, rule_in: AccessRuleCrea
 
 
 def create_rule(*, session: Session, operator: Operator, rule_in: AccessRuleCreate) -> AccessRule:
+    _check_shape(rule_in)
     site = target_site(session=session, operator=operator, requested=rule_in.site_id)
     assert site.id is not None
     _check_references(session=session, site_id=site.id, rule_in=rule_in)
@@ -52,12 +67,7 @@ def update_rule(
     """Apply the change; returns which doors were recomputed and which of them changed."""
     before = snapshot(AccessRulePublic, rule)
     changes = rule_in.model_dump(exclude_unset=True, exclude_none=True)
-    try:
-        check_validity(
-            changes.get("valid_from", rule.valid_from), changes.get("valid_until", rule.valid_until)
-        )
-    except ValueError as error:
-        raise Invalid("valid_until", str(error)) from None
+    _check_validity(changes.get("valid_from", rule.valid_from), changes.get("valid_until", rule.valid_until))
     rule.sqlmodel_update(changes)
     session.add(rule)
     session.flush()

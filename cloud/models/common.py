@@ -3,7 +3,7 @@
 import time
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StrictInt
 
 from shared_schema.messages import MAX_COUNTER
 from shared_schema.schedule import MAX_WINDOWS, window_error
@@ -33,8 +33,9 @@ def _no_nul(text: str) -> str:
     return text
 
 
-# Weekly windows in site-local time, as shared_schema.schedule reads them: [days, start, end].
-Windows = Annotated[list[list[int]], AfterValidator(_check_windows)]
+# Weekly windows in site-local time, as shared_schema.schedule reads them: [days, start, end]. Strict
+# integers: "540", 540.0 or true are refused, not silently converted.
+Windows = Annotated[list[list[StrictInt]], AfterValidator(_check_windows)]
 # Unix seconds, 0 meaning "unbounded" (validity) or "never" (last seen).
 UnixTime = Annotated[int, Field(ge=0, le=MAX_COUNTER)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
