@@ -24,6 +24,9 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
+    # Statement parameters carry secrets (site keys, device secrets, token hashes' sources): keep them out
+    # of SQLAlchemy's statement log (echo / INFO) and out of the text of database errors.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
