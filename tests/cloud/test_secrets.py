@@ -77,7 +77,12 @@ def test_no_secret_in_logs_later_responses_audit_or_errors(
         issued = call(
             "POST", "/api-keys", 201, json={"name": "desk", "role": "operator", "site_id": site["id"]}
         ).json()
-        call("POST", "/access-rules", 201, json={"user_id": user["id"], "door_id": door["id"], "site_id": site["id"]})
+        call(
+            "POST",
+            "/access-rules",
+            201,
+            json={"user_id": user["id"], "door_id": door["id"], "site_id": site["id"]},
+        )
         secrets = {
             "site key": site["site_key"],
             "device secret": door["device_secret"],
