@@ -7,11 +7,8 @@ queries at 1M events, on SQLite and PostgreSQL. Prints a Markdown table for docs
 import argparse
 import os
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -23,43 +20,18 @@ from cloud.auth.operator import Operator
 from cloud.bench.data import BigSite, build_big_site, insert_events
 from cloud.crud.rules import update_rule
 from cloud.crud.users import update_user
-from cloud.db import make_engine
 from cloud.main import create_app
-from cloud.migrate import upgrade
 from cloud.models.api_key import ApiKeyCreate
 from cloud.models.rule import AccessRule, AccessRuleUpdate
 from cloud.models.user import User, UserUpdate
 from cloud.permissions.service import recompute_doors
+from cloud.scratch import scratch_database
 from cloud.settings import Settings
 
 POSTGRES_URL = os.environ.get("CLOUD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = 1_790_000_000  # events span the 30 days from here
 SPAN_S = 30 * 86400
 ACTOR = Operator(key_id=0, name="bench", role="admin", site_id=None)
-
-
-@contextmanager
-def fresh_database(kind: str) -> Iterator[Engine]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            engine = make_engine(f"sqlite:///{folder}/bench.db")
-            upgrade(engine)
-            yield engine
-            engine.dispose()
-        return
-    schema = f"cloudbench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def timed(action: Callable[[], Any]) -> tuple[float, Any]:
@@ -208,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
-        with fresh_database(kind) as engine:
+        with scratch_database(kind, POSTGRES_URL, "cloudbench") as engine:
             site, rows = bench_recompute(engine, args.users, args.doors, args.repeat)
             if args.events:
                 rows += bench_events(engine, site, args.events, args.repeat)

@@ -1,11 +1,10 @@
 """Fixtures of the cloud tests: every API test runs on SQLite and on the real PostgreSQL server.
 
-PostgreSQL isolation: each test session migrates its own fresh schema (dropped at the end), so
-parallel runs on the same database do not collide. Between tests every table is emptied.
+PostgreSQL isolation: each test session migrates its own fresh schema (cloud.scratch, dropped at the
+end), so parallel runs on the same database do not collide. Between tests every table is emptied.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,45 +16,19 @@ from sqlmodel import Session, SQLModel
 
 from cloud.auth.keys import create_api_key
 from cloud.auth.operator import Operator
-from cloud.db import make_engine
 from cloud.main import create_app
-from cloud.migrate import upgrade
 from cloud.models.api_key import ApiKeyCreate
+from cloud.scratch import scratch_database
 from cloud.settings import Settings
 
 POSTGRES_URL = os.environ.get("CLOUD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 API = "/api/v1"
 
 
-def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('cloud')}/cloud.db")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def _postgres_engine() -> Iterator[Engine]:
-    schema = f"cloudtest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from _sqlite_engine(tmp_path_factory)
-    else:
-        yield from _postgres_engine()
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    with scratch_database(request.param, POSTGRES_URL, "cloudtest") as engine:
+        yield engine
 
 
 def empty_tables(engine: Engine) -> None:
