@@ -33,6 +33,29 @@ def record_change(
     return entry
 
 
+def record_object_change(
+    *,
+    session: Session,
+    operator: Operator,
+    action: str,
+    entity: str,
+    obj: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """record_change for an object that belongs to a site: the id and the site come from the object."""
+    return record_change(
+        session=session,
+        operator=operator,
+        action=action,
+        entity=entity,
+        entity_id=obj.id,
+        site_id=obj.site_id,
+        before=before,
+        after=after,
+    )
+
+
 def list_audit(
     *,
     session: Session,

@@ -4,7 +4,7 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.commands.models import Command, CommandPublic
 from cloud.crud.scope import page, snapshot
@@ -22,13 +22,12 @@ def create_command(*, session: Session, operator: Operator, door: Door, action: 
     )
     session.add(command)
     session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="command",
         entity="door",
-        entity_id=door.id,
-        site_id=door.site_id,
+        obj=door,
         after=snapshot(CommandPublic, command),
     )
     return command

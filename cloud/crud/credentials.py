@@ -5,7 +5,7 @@ import secrets
 
 from sqlmodel import Session, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site, snapshot
 from cloud.errors import Conflict, Invalid
@@ -86,13 +86,12 @@ def create_credential(
     session.flush()
     assert user.id is not None
     recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=user.id))
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="credential",
-        entity_id=credential.id,
-        site_id=site.id,
+        obj=credential,
         after=snapshot(CredentialPublic, credential_public(credential)),
     )
     return credential, token
@@ -122,13 +121,12 @@ def update_credential(
         affected = doors_of_user(session=session, user_id=previous_user)
         affected |= doors_of_user(session=session, user_id=credential.user_id)
         recompute_doors(session=session, door_ids=affected)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="credential",
-        entity_id=credential.id,
-        site_id=credential.site_id,
+        obj=credential,
         before=before,
         after=snapshot(CredentialPublic, credential_public(credential)),
     )
@@ -140,12 +138,11 @@ def delete_credential(*, session: Session, operator: Operator, credential: Crede
     session.delete(credential)
     session.flush()
     recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=credential.user_id))
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="credential",
-        entity_id=credential.id,
-        site_id=credential.site_id,
+        obj=credential,
         before=before,
     )

@@ -4,10 +4,10 @@ import secrets
 
 from sqlmodel import Session, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.commands.models import Command
-from cloud.crud.scope import snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, snapshot, target_site
 from cloud.errors import Conflict, Invalid
 from cloud.models.door import Door, DoorCreate, DoorPublic, DoorUpdate
 from cloud.models.rule import AccessRule
@@ -41,13 +41,12 @@ def create_door(*, session: Session, operator: Operator, door_in: DoorCreate) ->
     session.flush()
     assert door.id is not None
     recompute_doors(session=session, door_ids=[door.id])
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="door",
-        entity_id=door.id,
-        site_id=door.site_id,
+        obj=door,
         after=snapshot(DoorPublic, door_public(session=session, door=door)),
     )
     return door, secret
@@ -60,13 +59,12 @@ def update_door(*, session: Session, operator: Operator, door: Door, door_in: Do
     door.sqlmodel_update(changes)
     session.add(door)
     session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="door",
-        entity_id=door.id,
-        site_id=door.site_id,
+        obj=door,
         before=before,
         after=snapshot(DoorPublic, door_public(session=session, door=door)),
     )
@@ -79,23 +77,16 @@ def delete_door(*, session: Session, operator: Operator, door: Door) -> None:
     Events stay (history). No other door's list changes: rules naming this door reach no other door.
     """
     before = snapshot(DoorPublic, door_public(session=session, door=door))
-    for model, column in (
-        (ZoneDoor, ZoneDoor.door_id),
-        (AccessRule, AccessRule.door_id),
-        (Command, Command.door_id),
-        (DoorPermissions, DoorPermissions.door_id),
-    ):
-        for obj in session.exec(select(model).where(column == door.id)).all():
-            session.delete(obj)
-    session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="door",
-        entity_id=door.id,
-        site_id=door.site_id,
+        obj=door,
         before=before,
     )
-    session.delete(door)
-    session.flush()
+    delete_with_dependents(
+        session=session,
+        obj=door,
+        dependents=(ZoneDoor.door_id, AccessRule.door_id, Command.door_id, DoorPermissions.door_id),
+    )

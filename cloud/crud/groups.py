@@ -2,10 +2,10 @@
 
 from sqlmodel import Session, col, func, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.membership import GROUP_USERS, check_members, replace_members, set_member
-from cloud.crud.scope import page, snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, page, snapshot, target_site
 from cloud.errors import Conflict
 from cloud.models.rule import AccessRule
 from cloud.models.user import Group, GroupCreate, GroupMember, GroupPublic, GroupUpdate, User
@@ -36,13 +36,12 @@ def create_group(*, session: Session, operator: Operator, group_in: GroupCreate)
     assert group.id is not None
     # A new group has no rules yet: nothing to recompute.
     replace_members(session=session, link=GROUP_USERS, parent_id=group.id, ids=user_ids)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="group",
-        entity_id=group.id,
-        site_id=group.site_id,
+        obj=group,
         after=snapshot(GroupPublic, group_public(session=session, group=group)),
     )
     return group
@@ -56,13 +55,12 @@ def update_group(*, session: Session, operator: Operator, group: Group, group_in
     group.sqlmodel_update(changes)
     session.add(group)
     session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="group",
-        entity_id=group.id,
-        site_id=group.site_id,
+        obj=group,
         before=before,
         after=snapshot(GroupPublic, group_public(session=session, group=group)),
     )
@@ -73,20 +71,14 @@ def delete_group(*, session: Session, operator: Operator, group: Group) -> None:
     assert group.id is not None
     before = snapshot(GroupPublic, group_public(session=session, group=group))
     affected = doors_of_group(session=session, group_id=group.id)
-    for model, column in ((AccessRule, AccessRule.group_id), (GroupMember, GroupMember.group_id)):
-        for obj in session.exec(select(model).where(column == group.id)).all():
-            session.delete(obj)
-    session.flush()
-    session.delete(group)
-    session.flush()
+    delete_with_dependents(session=session, obj=group, dependents=(AccessRule.group_id, GroupMember.group_id))
     recompute_doors(session=session, door_ids=affected)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="group",
-        entity_id=group.id,
-        site_id=group.site_id,
+        obj=group,
         before=before,
     )
 

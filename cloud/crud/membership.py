@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site
 from cloud.errors import NotFound
@@ -93,13 +93,12 @@ def set_member(
         session.delete(current)
     session.flush()
     change = {link.member_column: member_id}
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="add_member" if member else "remove_member",
         entity=entity,
-        entity_id=parent.id,
-        site_id=parent.site_id,
+        obj=parent,
         before=None if member else change,
         after=change if member else None,
     )

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site, snapshot, target_site
 from cloud.errors import Invalid
@@ -49,13 +49,12 @@ def create_rule(*, session: Session, operator: Operator, rule_in: AccessRuleCrea
     session.add(rule)
     session.flush()
     recompute_doors(session=session, door_ids=doors_of_rules(session=session, rules=[rule]))
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="access_rule",
-        entity_id=rule.id,
-        site_id=rule.site_id,
+        obj=rule,
         after=snapshot(AccessRulePublic, rule),
     )
     return rule
@@ -73,13 +72,12 @@ def update_rule(
     session.flush()
     # Subject and target are fixed, so the doors before and after are the same set.
     report = recompute_doors(session=session, door_ids=doors_of_rules(session=session, rules=[rule]))
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="access_rule",
-        entity_id=rule.id,
-        site_id=rule.site_id,
+        obj=rule,
         before=before,
         after=snapshot(AccessRulePublic, rule),
     )
@@ -92,12 +90,11 @@ def delete_rule(*, session: Session, operator: Operator, rule: AccessRule) -> No
     session.delete(rule)
     session.flush()
     recompute_doors(session=session, door_ids=affected)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="access_rule",
-        entity_id=rule.id,
-        site_id=rule.site_id,
+        obj=rule,
         before=before,
     )

@@ -62,6 +62,17 @@ def page(*, session: Session, query: Any, order_by: Any, offset: int, limit: int
     return list(rows), count
 
 
+def delete_with_dependents(*, session: Session, obj: Any, dependents: tuple[Any, ...]) -> None:
+    """Delete the rows that point at obj (each column in `dependents`, e.g. Credential.user_id, equal to
+    obj.id), then obj itself. Flushes."""
+    for column in dependents:
+        for row in session.exec(select(column.class_).where(column == obj.id)).all():
+            session.delete(row)
+    session.flush()
+    session.delete(obj)
+    session.flush()
+
+
 def snapshot(model: type[SQLModel], obj: Any, **extra: Any) -> dict[str, Any]:
     """The public view of an object as JSON-ready data, for the audit trail (no secrets)."""
     return model.model_validate(obj, update=extra).model_dump(mode="json")

@@ -1,13 +1,12 @@
 """Sites: create (with a fresh site key), update, delete when empty."""
 
 import secrets
-from typing import Any
 
 from sqlmodel import Session, select
 
 from cloud.audit.service import record_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import snapshot
+from cloud.crud.scope import delete_with_dependents, snapshot
 from cloud.errors import Conflict, Forbidden
 from cloud.models.api_key import ApiKey
 from cloud.models.door import Door
@@ -76,10 +75,8 @@ def delete_site(*, session: Session, operator: Operator, site: Site) -> None:
         before=snapshot(SitePublic, site),
     )
     # Without doors or users, what is left (rules, zones, groups, keys) reaches nothing: remove it.
-    leftovers: tuple[Any, ...] = (AccessRule, Zone, Group, ApiKey)
-    for leftover in leftovers:
-        for obj in session.exec(select(leftover).where(leftover.site_id == site.id)).all():
-            session.delete(obj)
-    session.flush()
-    session.delete(site)
-    session.flush()
+    delete_with_dependents(
+        session=session,
+        obj=site,
+        dependents=(AccessRule.site_id, Zone.site_id, Group.site_id, ApiKey.site_id),
+    )

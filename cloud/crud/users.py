@@ -2,9 +2,9 @@
 
 from sqlmodel import Session, select
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, snapshot, target_site
 from cloud.errors import Conflict
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
@@ -31,13 +31,12 @@ def create_user(*, session: Session, operator: Operator, user_in: UserCreate) ->
     user = User.model_validate(user_in, update={"site_id": site.id})
     session.add(user)
     session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="user",
-        entity_id=user.id,
-        site_id=user.site_id,
+        obj=user,
         after=snapshot(UserPublic, user),
     )
     return user
@@ -59,13 +58,12 @@ def update_user(*, session: Session, operator: Operator, user: User, user_in: Us
     if status_changed:
         assert user.id is not None
         recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=user.id))
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="user",
-        entity_id=user.id,
-        site_id=user.site_id,
+        obj=user,
         before=before,
         after=snapshot(UserPublic, user),
     )
@@ -77,23 +75,17 @@ def delete_user(*, session: Session, operator: Operator, user: User) -> None:
     assert user.id is not None
     before = snapshot(UserPublic, user)
     affected = doors_of_user(session=session, user_id=user.id)
-    for model, column in (
-        (Credential, Credential.user_id),
-        (GroupMember, GroupMember.user_id),
-        (AccessRule, AccessRule.user_id),
-    ):
-        for obj in session.exec(select(model).where(column == user.id)).all():
-            session.delete(obj)
-    session.flush()
-    session.delete(user)
-    session.flush()
+    delete_with_dependents(
+        session=session,
+        obj=user,
+        dependents=(Credential.user_id, GroupMember.user_id, AccessRule.user_id),
+    )
     recompute_doors(session=session, door_ids=affected)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="user",
-        entity_id=user.id,
-        site_id=user.site_id,
+        obj=user,
         before=before,
     )

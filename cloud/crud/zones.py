@@ -1,11 +1,11 @@
 """Zones and their door membership. Moving a door in or out recomputes that door only."""
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.membership import ZONE_DOORS, check_members, replace_members, set_member
-from cloud.crud.scope import snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, snapshot, target_site
 from cloud.models.rule import AccessRule
 from cloud.models.zone import Zone, ZoneCreate, ZoneDoor, ZonePublic, ZoneUpdate
 from cloud.permissions.service import doors_of_zone, recompute_doors
@@ -34,13 +34,12 @@ def create_zone(*, session: Session, operator: Operator, zone_in: ZoneCreate) ->
     session.add(zone)
     session.flush()
     _set_doors(session=session, zone=zone, door_ids=door_ids)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="zone",
-        entity_id=zone.id,
-        site_id=zone.site_id,
+        obj=zone,
         after=snapshot(ZonePublic, zone_public(session=session, zone=zone)),
     )
     return zone
@@ -57,13 +56,12 @@ def update_zone(*, session: Session, operator: Operator, zone: Zone, zone_in: Zo
         )
         _set_doors(session=session, zone=zone, door_ids=door_ids)
     session.flush()
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="update",
         entity="zone",
-        entity_id=zone.id,
-        site_id=zone.site_id,
+        obj=zone,
         before=before,
         after=snapshot(ZonePublic, zone_public(session=session, zone=zone)),
     )
@@ -90,20 +88,13 @@ def delete_zone(*, session: Session, operator: Operator, zone: Zone) -> None:
     assert zone.id is not None
     before = snapshot(ZonePublic, zone_public(session=session, zone=zone))
     affected = doors_of_zone(session=session, zone_id=zone.id)
-    for rule in session.exec(select(AccessRule).where(AccessRule.zone_id == zone.id)).all():
-        session.delete(rule)
-    for member in session.exec(select(ZoneDoor).where(col(ZoneDoor.zone_id) == zone.id)).all():
-        session.delete(member)
-    session.flush()
-    session.delete(zone)
-    session.flush()
+    delete_with_dependents(session=session, obj=zone, dependents=(AccessRule.zone_id, ZoneDoor.zone_id))
     recompute_doors(session=session, door_ids=affected)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="delete",
         entity="zone",
-        entity_id=zone.id,
-        site_id=zone.site_id,
+        obj=zone,
         before=before,
     )

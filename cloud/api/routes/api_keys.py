@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 from sqlmodel import col, select
 
 from cloud.api.deps import AdminOperator, ObjectId, PageDep, SessionDep, SiteFilter
-from cloud.audit.service import record_change
+from cloud.audit.service import record_object_change
 from cloud.auth.keys import create_api_key
 from cloud.crud.scope import get_visible, page, scoped, snapshot, target_site
 from cloud.errors import Forbidden
@@ -32,13 +32,12 @@ def create_key(session: SessionDep, operator: AdminOperator, key_in: ApiKeyCreat
     if key_in.site_id is not None:
         target_site(session=session, operator=operator, requested=key_in.site_id)
     record, key = create_api_key(session=session, key_in=key_in)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="create",
         entity="api_key",
-        entity_id=record.id,
-        site_id=record.site_id,
+        obj=record,
         after=snapshot(ApiKeyPublic, record),
     )
     session.commit()
@@ -51,13 +50,12 @@ def revoke_key(session: SessionDep, operator: AdminOperator, key_id: ObjectId) -
     before = snapshot(ApiKeyPublic, record)
     record.revoked = True
     session.add(record)
-    record_change(
+    record_object_change(
         session=session,
         operator=operator,
         action="revoke",
         entity="api_key",
-        entity_id=record.id,
-        site_id=record.site_id,
+        obj=record,
         before=before,
         after=snapshot(ApiKeyPublic, record),
     )
