@@ -1,4 +1,4 @@
-# PN532 NFC controller: frame layer, commands, I2C and UART (HSU) transports, non-blocking card poller.
+# PN532 NFC controller: frame layer, commands, non-blocking card poller (transports: pn532_i2c, pn532_uart).
 #
 # Written from NXP's PN532 User Manual (UM0701-02), section 6.2 (frames) and 7 (commands).
 #
@@ -48,10 +48,7 @@ _FELICA_POL_RES_LENGTHS = (18, 20)
 _ISO14443A_UID_LENGTHS = (4, 7, 10)
 
 # A frame longer than this is refused (the biggest answer we ask for is a FeliCa target, ~25 bytes).
-_MAX_FRAME_BYTES = const(64)
-# HSU wake-up (UM0701-02 section 7.2.11 and the HSU notes): 55 55 then a long run of 00.
-UART_WAKEUP = b"\x55\x55" + bytes(14)
-_I2C_ADDRESS = const(0x24)
+MAX_FRAME_BYTES = const(64)
 _PN532_IC = const(0x32)  # GetFirmwareVersion's IC byte for a PN532
 
 KIND_FELICA = "felica"
@@ -151,7 +148,7 @@ def parse_frame(buf, expect_tfi=TFI_PN532, start=0, end=None):
         data_at = at + 2
     if length == 0:
         raise FrameError("empty_frame")
-    if length > _MAX_FRAME_BYTES:
+    if length > MAX_FRAME_BYTES:
         raise FrameError("frame_too_long") from None
     if data_at + length + 1 > end:
         raise TruncatedFrame("truncated_data")
@@ -170,130 +167,10 @@ def _skip_postamble(buf, index, end):
 
 
 # --- transports ----------------------------------------------------------------------------------
-# Both offer: write(frame), ready() -> bool (a frame can be read now), read_frame(timeout_ms, size=0) ->
-# (kind, payload), discard(). read_frame never waits longer than timeout_ms; `size` is the frame length
-# expected (0: unknown), which lets I2C read an ACK in 7 bytes instead of a full buffer.
-
-
-class I2CTransport:
-    """PN532 on I2C: every read starts with a status byte whose bit 0 says the PN532 has an answer."""
-
-    def __init__(self, i2c, address=_I2C_ADDRESS):
-        self._i2c = i2c
-        self._address = address
-        self._status = bytearray(1)
-        self._buf = bytearray(_MAX_FRAME_BYTES + 10)
-        self._ack_view = memoryview(self._buf)[: 1 + len(ACK_FRAME)]  # status byte + ACK, ~0.6 ms at 100 kHz
-
-    def write(self, frame):
-        # A sleeping PN532 NAKs the first transaction while it wakes up: try once more before giving up.
-        for attempt in (0, 1):
-            try:
-                self._i2c.writeto(self._address, frame)
-                return
-            except OSError:  # NAK: waking up, or not fitted at all
-                if attempt:
-                    raise PN532Error("i2c_write_failed") from None
-                time.sleep_ms(2)
-
-    def ready(self):
-        try:
-            self._i2c.readfrom_into(self._address, self._status)
-        except OSError:
-            return False
-        return bool(self._status[0] & 0x01)
-
-    def read_frame(self, timeout_ms, size=0):
-        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
-        while not self.ready():
-            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-                raise PN532Timeout("timeout")
-            time.sleep_ms(1)
-        target = self._ack_view if size == len(ACK_FRAME) else self._buf
-        try:
-            # One transaction returns the whole frame after the status byte; trailing bytes are ignored.
-            self._i2c.readfrom_into(self._address, target)
-        except OSError:
-            raise PN532Error("i2c_read_failed") from None
-        if not self._buf[0] & 0x01:
-            raise PN532Timeout("not_ready")
-        kind, payload, _ = parse_frame(self._buf, TFI_PN532, 1, len(target))
-        return kind, payload
-
-    def discard(self):
-        pass  # an I2C read always starts at the beginning of the PN532's current answer
-
-
-class UARTTransport:
-    """PN532 on its high-speed UART (HSU, 115200 8N1): a byte stream, reassembled into frames here."""
-
-    def __init__(self, uart):
-        self._uart = uart
-        self._buf = bytearray(_MAX_FRAME_BYTES + 16)
-        self._view = memoryview(self._buf)
-        self._count = 0
-
-    def wake(self):
-        # After power-on the PN532 sleeps (LowVbat); this preamble wakes it before the first command.
-        self._uart.write(UART_WAKEUP)
-
-    def write(self, frame):
-        self.discard()
-        self._uart.write(frame)
-
-    def discard(self):
-        self._count = 0
-        while self._uart.any():
-            if not self._uart.read(self._uart.any()):
-                break
-
-    def _fill(self):
-        room = len(self._buf) - self._count
-        waiting = self._uart.any()
-        if waiting and room:
-            # readinto: straight into the preallocated buffer, no bytes object per read
-            got = self._uart.readinto(self._view[self._count : self._count + min(waiting, room)])
-            if got:
-                self._count += got
-
-    def _take(self):
-        # Returns (kind, payload) and drops the frame's bytes, or None if no complete frame yet.
-        self._fill()
-        try:
-            kind, payload, used = parse_frame(self._buf, TFI_PN532, 0, self._count)
-        except TruncatedFrame:
-            if self._count == len(self._buf):
-                self._count = 0
-                raise FrameError("frame_too_long") from None
-            return None
-        except FrameError:
-            self._count = 0  # a bad frame poisons the stream: drop what we have
-            raise
-        rest = self._count - used
-        if rest > 0:  # bytes of the next frame already arrived: move them to the front
-            self._buf[:rest] = self._buf[used : self._count]
-        self._count = rest
-        return kind, payload
-
-    def ready(self):
-        self._fill()
-        try:
-            parse_frame(self._buf, TFI_PN532, 0, self._count)
-        except TruncatedFrame:
-            return False
-        except FrameError:
-            return True  # read_frame will report it
-        return True
-
-    def read_frame(self, timeout_ms, size=0):
-        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
-        while True:
-            found = self._take()
-            if found is not None:
-                return found
-            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-                raise PN532Timeout("timeout")
-            time.sleep_ms(1)
+# drivers/pn532_i2c.py (I2CTransport) and drivers/pn532_uart.py (UARTTransport), kept apart so a board loads
+# only the one its reader is wired for. Both offer: write(frame), ready() -> bool (a frame can be read now),
+# read_frame(timeout_ms, size=0) -> (kind, payload), discard(). read_frame never waits longer than
+# timeout_ms; `size` is the frame length expected (0: unknown), which lets I2C read an ACK in 7 bytes.
 
 
 # --- commands ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 
 import machine
 from drivers.inputs import DebouncedButton, DebouncedSwitch
-from drivers.pn532 import PN532, CardPoller, I2CTransport, UARTTransport
+from drivers.pn532 import PN532, CardPoller
 from drivers.servo import PWM_FREQ_HZ, Servo, ThumbTurn
 from drivers.signals import BUZZER_PATTERNS, LED_PATTERNS, PatternPlayer
 
@@ -220,7 +220,10 @@ def _build_reader(config: dict) -> CardPoller | None:
     kind = config.get("reader", "pn532_i2c")
     if kind == "none":
         return None
+    # Only the transport the reader is wired for is imported (each is a few KB of heap when not frozen).
     if kind == "pn532_i2c":
+        from drivers.pn532_i2c import I2CTransport
+
         i2c = machine.I2C(
             int(config.get("i2c_id", 0)),
             scl=machine.Pin(config.get("i2c_scl", 22)),
@@ -229,6 +232,8 @@ def _build_reader(config: dict) -> CardPoller | None:
         )
         return CardPoller(PN532(I2CTransport(i2c)))
     if kind == "pn532_uart":
+        from drivers.pn532_uart import UARTTransport
+
         uart = machine.UART(
             int(config.get("uart_id", 2)),
             baudrate=115200,

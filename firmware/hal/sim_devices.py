@@ -4,7 +4,8 @@
 # and what they do is broadcast through `hw.broadcast(kind, fields)`.
 import time
 
-from drivers.pn532 import PN532, CardPoller, UARTTransport
+from drivers.pn532 import PN532, CardPoller
+from drivers.pn532_uart import UARTTransport
 
 from hal.sim_pn532 import SimPN532Port
 

@@ -11,7 +11,7 @@ for _path in ("firmware", "."):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from drivers import pn532  # noqa: E402
+from drivers import pn532, pn532_uart  # noqa: E402
 
 from tests.firmware.pn532_fakes import FakeUART, frame  # noqa: E402
 
@@ -57,7 +57,7 @@ def main():
     _show("build_frame InListPassiveTarget FeliCa",
           _per_op_us(lambda: pn532.build_frame(pn532.TFI_HOST, felica_poll), count), "us")
     uart = LoopingUART()
-    chip = pn532.PN532(pn532.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
+    chip = pn532.PN532(pn532_uart.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
     poller = pn532.CardPoller(chip)
     poller._state = 0  # initialised (skip SAM/firmware: this fake answers polls only)
     for _ in range(10):

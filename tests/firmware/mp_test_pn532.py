@@ -7,7 +7,7 @@ import sys
 if "firmware" not in sys.path:
     sys.path.insert(0, "firmware")
 
-from drivers import pn532  # noqa: E402
+from drivers import pn532, pn532_i2c, pn532_uart  # noqa: E402
 
 from tests.firmware.pn532_fakes import FakeI2C, FakeUART, frame  # noqa: E402
 
@@ -52,7 +52,7 @@ def _raises(error_type, code, func, *args):
 
 def _uart_chip(script, chunk=None):
     uart = FakeUART(script, chunk)
-    return uart, pn532.PN532(pn532.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
+    return uart, pn532.PN532(pn532_uart.UARTTransport(uart), ack_timeout_ms=20, response_timeout_ms=40)
 
 
 # --- frame layer ---------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_endless_garbage_is_refused_not_buffered_forever():
 def test_get_firmware_version_over_i2c_waits_for_status_ready():
     i2c = FakeI2C([(GET_FIRMWARE, ACK + FIRMWARE_ANSWER)])
     i2c.busy_reads = 3
-    chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
     assert chip.get_firmware_version() == (0x32, 0x01, 0x06, 0x07)
     assert i2c.written == [GET_FIRMWARE]
     assert i2c.read_sizes[0] == 7  # the ACK: status byte + 6, not a whole buffer
@@ -256,15 +256,15 @@ def test_get_firmware_version_over_i2c_waits_for_status_ready():
 
 def test_i2c_felica_and_timeout():
     i2c = FakeI2C([(LIST_FELICA, ACK + TARGET_FELICA)])
-    chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
     data = chip.call(pn532.CMD_IN_LIST_PASSIVE_TARGET, pn532.in_list_params(pn532.BRTY_212_FELICA))
     assert pn532.parse_target_felica(data) == (IDM, PMM)
-    chip = pn532.PN532(pn532.I2CTransport(FakeI2C([])), ack_timeout_ms=10)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(FakeI2C([])), ack_timeout_ms=10)
     _raises(pn532.PN532Timeout, "timeout", chip.get_firmware_version)
 
 
 def test_i2c_missing_chip_is_a_pn532_error():
-    chip = pn532.PN532(pn532.I2CTransport(FakeI2C([], address=0x30)), ack_timeout_ms=10)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(FakeI2C([], address=0x30)), ack_timeout_ms=10)
     _raises(pn532.PN532Error, "i2c_write_failed", chip.get_firmware_version)
 
 
@@ -283,9 +283,9 @@ class _Clock:
 
 
 def _poller(script):
-    uart = FakeUART([(pn532.UART_WAKEUP, b""), (SAM_CONFIG, ACK + SAM_ANSWER),
+    uart = FakeUART([(pn532_uart.UART_WAKEUP, b""), (SAM_CONFIG, ACK + SAM_ANSWER),
                      (GET_FIRMWARE, ACK + FIRMWARE_ANSWER), (RF_RETRIES, ACK + RF_ANSWER)] + script)
-    transport = pn532.UARTTransport(uart)
+    transport = pn532_uart.UARTTransport(uart)
     chip = pn532.PN532(transport, ack_timeout_ms=20, response_timeout_ms=40)
     clock = _Clock()
     poller = pn532.CardPoller(chip, clock.ticks_ms, clock.ticks_diff, wake=transport.wake)
@@ -339,8 +339,8 @@ def test_poller_survives_garbage_and_silence():
 
 
 def test_poller_with_absent_chip_keeps_retrying_bounded():
-    poller = pn532.CardPoller(pn532.PN532(pn532.I2CTransport(FakeI2C([], address=0x30)), ack_timeout_ms=5),
-                              retry_ms=0)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(FakeI2C([], address=0x30)), ack_timeout_ms=5)
+    poller = pn532.CardPoller(chip, retry_ms=0)
     for _ in range(3):
         assert poller.poll() is None
     assert poller.errors["i2c_write_failed"] == 3, poller.errors
@@ -369,16 +369,16 @@ class _SleepyI2C(FakeI2C):
 
 def test_i2c_write_is_retried_once_while_the_chip_wakes():
     i2c = _SleepyI2C([(GET_FIRMWARE, ACK + FIRMWARE_ANSWER)])
-    chip = pn532.PN532(pn532.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
+    chip = pn532.PN532(pn532_i2c.I2CTransport(i2c), ack_timeout_ms=20, response_timeout_ms=40)
     assert chip.get_firmware_version()[0] == 0x32
     assert i2c.naks == 0 and i2c.written == [GET_FIRMWARE]
 
 
 def test_poller_refuses_a_chip_that_is_not_a_pn532():
     pn533_answer = pn532.build_frame(pn532.TFI_PN532, b"\x03\x33\x02\x01\x07")
-    uart = FakeUART([(pn532.UART_WAKEUP, b""), (SAM_CONFIG, ACK + SAM_ANSWER),
+    uart = FakeUART([(pn532_uart.UART_WAKEUP, b""), (SAM_CONFIG, ACK + SAM_ANSWER),
                      (GET_FIRMWARE, ACK + pn533_answer)])
-    transport = pn532.UARTTransport(uart)
+    transport = pn532_uart.UARTTransport(uart)
     clock = _Clock()
     poller = pn532.CardPoller(pn532.PN532(transport, ack_timeout_ms=20), clock.ticks_ms, clock.ticks_diff,
                               wake=transport.wake)
