@@ -4,7 +4,7 @@
 # and no allocation that depends on the table size. Every refusal names its reason (core.reasons).
 from core import reasons
 from core.permformat import ROLE_ADMIN
-from core.permstore import STATUS_CORRUPT
+from core.permread import STATUS_CORRUPT
 from shared_schema.credentials import CredentialError, credential_hash_bytes, normalize
 from shared_schema.schedule import is_time_limited, local_seconds, windows_allow
 

@@ -1,9 +1,7 @@
-# micropython-test heapsize=160K
+# micropython-test heapsize=100K
 # Decision tables for core.decision on the real MicroPython interpreter: schedules across midnight, weekday
 # edges, validity boundaries, UTC-offset changes, unknown/suspended credentials, lockdown, passage mode and
 # an unsynced clock (passage windows: mp_test_app.py). The store is a real on-flash PermStore (host fs).
-# heapsize 160K: this file and the core are compiled from source into the heap here (on a board they are
-# frozen bytecode); the 10,000-credential heap budget is checked in mp_test_store_10k.py.
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 from tests.firmware import fwenv
 

@@ -1,8 +1,6 @@
-# micropython-test heapsize=128K
+# micropython-test heapsize=100K
 # core.permstore on the real MicroPython interpreter: snapshots in chunks, deltas, refusals that keep the old
 # version, and corrupted or truncated files detected and refused.
-# heapsize 128K: this file is compiled from source into the heap; the store's own budget is checked at
-# 100K in mp_test_store_10k.py.
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 from tests.firmware import fwenv
 
