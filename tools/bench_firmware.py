@@ -1,6 +1,7 @@
 """Firmware core benchmarks on the real MicroPython interpreter (docs/BENCHMARKS.md, "Firmware").
 
     .venv/bin/python tools/bench_firmware.py [--sizes 100,1000,10000,50000] [--heap 100K]
+    .venv/bin/python tools/bench_firmware.py --module-heap [--tree DIR]
 
 For each table size a fresh `micropython -X heapsize=<heap>` process streams a snapshot of that many
 credentials into a permission store on the host filesystem, then measures:
@@ -12,10 +13,17 @@ credentials into a permission store on the host filesystem, then measures:
 A last process measures the event log on LittleFS v2 (4 KiB blocks, as on the ESP32) over a RAM block
 device: file bytes per event, filesystem blocks used, and bytes programmed/erased per append (wear).
 Timings are wall-clock on this host's unix port; an ESP32 is roughly 10-30x slower.
+
+--module-heap compiles firmware/ and shared_schema/ (of the repo, or of another checkout given by --tree, e.g.
+`git archive REV firmware shared_schema tests/firmware/fake_board | tar -x -C DIR` for a before/after figure)
+with mpy-cross into a board-like directory and imports the modules of an ESP32 boot one at a time, in
+dependency order, printing the heap each one adds after gc.collect() (the stand-in `machine` stands for the
+board's). Modules a boot never imports (the simulator, the message table) are measured separately at the end.
 """
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -205,6 +213,110 @@ print("RESULT events=%d file_bytes_per_event=%.1f fs_blocks=%d fs_bytes_per_even
 """
 
 
+# Runs under MicroPython in the board directory: argv = [script, module, module, ...]
+_MODULE_HEAP = r"""
+import sys, gc, micropython
+
+
+def qstr_marker():
+    # qstr_info() prints "qstr pool: ... n_total_bytes=N"; the reader of stdout subtracts consecutive values.
+    micropython.qstr_info()
+
+
+gc.collect()
+start = last = gc.mem_free()
+qstr_marker()
+for name in sys.argv[1:]:
+    if name == "|":  # the rest: modules a boot does not import, each measured on top of the boot set
+        print("BOOT_TOTAL %d" % (start - last))
+        continue
+    before = set(sys.modules)
+    __import__(name)
+    gc.collect()
+    extra = sorted(m for m in sys.modules if m not in before and m != name)
+    print("MODULE %s %d %s" % (name, last - gc.mem_free(), ",".join(extra)))
+    qstr_marker()
+    last = gc.mem_free()
+"""
+
+# The modules an ESP32 boot imports, leaves first, so each line is that module's own code.
+BOOT_MODULES = (
+    "asyncio", "machine", "shared_schema", "shared_schema.vocabulary", "shared_schema.hmac_sha256",
+    "shared_schema.credentials", "shared_schema.schedule",
+    "core", "core.fsutil", "core.config", "core.reasons", "core.state", "core.clock", "core.permformat",
+    "core.permwriter", "core.permread", "core.permstore", "core.eventlog", "core.site", "core.decision",
+    "core.thumbturn",
+    "core.app",
+    "drivers", "drivers.inputs", "drivers.servo", "drivers.signals", "drivers.pn532", "drivers.pn532_i2c",
+    "hal", "hal.esp32",
+)
+# Loaded only on demand, or never on a board.
+OTHER_MODULES = ("drivers.pn532_uart", "shared_schema.canonical", "shared_schema.messages", "hal.sim")
+
+
+def _compile_tree(mpy_cross: str, source: Path, target: Path) -> None:
+    for path in sorted(source.rglob("*.py")):
+        out = target / path.relative_to(source).with_suffix(".mpy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([mpy_cross, "-o", str(out), str(path)], check=True, capture_output=True)
+
+
+def module_heap(tree: Path) -> list[tuple[str, int, str, int]]:
+    """(module, heap bytes its import adds, other modules it pulled in, of which interned names) for a
+    boot, from .mpy files. The names (qstrs) go into pools that grow by doubling, so a module that starts a
+    new pool is charged for it: the per-module figures are rough, the total is exact."""
+    mpy_cross = str(Path(MICROPYTHON).parent / "mpy-cross")
+    with tempfile.TemporaryDirectory(prefix="bench_heap_") as tmp:
+        board = Path(tmp)
+        _compile_tree(mpy_cross, tree / "firmware", board)
+        _compile_tree(mpy_cross, tree / "shared_schema", board / "shared_schema")
+        _compile_tree(mpy_cross, ROOT / "tests" / "firmware" / "fake_board", board)
+        for name in ("main.mpy", "boot.mpy"):
+            (board / name).unlink(missing_ok=True)
+        (board / "heap.py").write_text(_MODULE_HEAP)
+        known = [m for m in BOOT_MODULES if _exists(board, m)]
+        others = [m for m in OTHER_MODULES if _exists(board, m)]
+        proc = subprocess.run(
+            [MICROPYTHON, "-X", "heapsize=2M", "heap.py", *known, "|", *others],
+            cwd=board, capture_output=True, text=True, timeout=120,
+        )
+        shutil.rmtree(board / "__pycache__", ignore_errors=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stdout + proc.stderr)
+    rows = []
+    qstr_total = qstr_last = 0
+    for line in proc.stdout.splitlines():
+        parts = line.split(" ")
+        if line.startswith("qstr pool:"):
+            qstr_total = int(line.rsplit("n_total_bytes=", 1)[1])
+            if rows and rows[-1][0] != "BOOT_TOTAL":
+                rows[-1] = (*rows[-1][:3], qstr_total - qstr_last)
+            qstr_last = qstr_total
+        elif parts[0] == "MODULE":
+            rows.append((parts[1], int(parts[2]), parts[3] if len(parts) > 3 else "", 0))
+        elif parts[0] == "BOOT_TOTAL":
+            rows.append(("BOOT_TOTAL", int(parts[1]), "", qstr_total))
+    return rows
+
+
+def _exists(board: Path, module: str) -> bool:
+    if module in ("asyncio",):
+        return True
+    path = board.joinpath(*module.split("."))
+    return path.with_suffix(".mpy").exists() or (path / "__init__.mpy").exists()
+
+
+def print_module_heap(tree: Path) -> None:
+    print(f"heap added by each module's import, from .mpy, 64-bit unix port ({tree}):")
+    print("| module | heap (B) | of which interned names, qstr pools (B) | also pulled in |")
+    print("|---|---|---|---|")
+    for name, size, extra, qstr in module_heap(tree):
+        if name == "BOOT_TOTAL":
+            print(f"| **total of an ESP32 boot's modules** | **{size}** | {qstr} | |")
+        else:
+            print(f"| {name} | {size} | {qstr} | {extra} |")
+
+
 def _run(script: str, args: list[str], heap: str) -> dict[str, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(script)
@@ -232,7 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default="100,1000,10000,50000", help="credential counts, comma separated")
     parser.add_argument("--heap", default="100K", help="MicroPython heap for the store runs (default 100K)")
+    parser.add_argument("--module-heap", action="store_true", help="only the heap each firmware module takes")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout to measure with --module-heap")
     args = parser.parse_args(argv)
+    if args.module_heap:
+        print_module_heap(args.tree)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"MicroPython: {MICROPYTHON}, heap {args.heap}")
     header = (
