@@ -9,7 +9,9 @@ credentials into a permission store on the host filesystem, then measures:
     unknown card (normalize + HMAC-SHA256 + binary search + refusal);
   - heap: bytes allocated by one tap (GC disabled around it, so this bounds the tap's peak), and the
     steady-state heap after gc.collect() with the store open;
-  - flash: store file bytes per credential.
+  - flash: store file bytes per credential;
+  - a delta (10 adds, 10 deletes) merged in steps as app.apply_delta runs it: total time, number of steps,
+    and the longest step (the longest a tap waits for the event loop while an update runs).
 A last process measures the event log on LittleFS v2 (4 KiB blocks, as on the ESP32) over a RAM block
 device: file bytes per event, filesystem blocks used, and bytes programmed/erased per append (wear).
 Timings are wall-clock on this host's unix port; an ESP32 is roughly 10-30x slower.
@@ -139,6 +141,26 @@ class CountingFile:
         return self.f.readinto(buf)
 
 
+# A delta merged in steps (what app.apply_delta runs): the whole merge + read-back check, and the longest
+# step, which is the longest a tap at the door waits for the loop while the update runs.
+adds = sorted([entry(size + 1 + n) for n in range(10)], key=lambda e: e[0])
+steps = store.delta_steps(1, 2, adds, [fake_hash(n) for n in range(0, size, max(1, size // 10))][:10])
+longest_us = 0
+count_steps = 0
+t0 = time.ticks_ms()
+while True:
+    t1 = time.ticks_us()
+    try:
+        next(steps)
+    except StopIteration as done:
+        result = done.value
+        break
+    longest_us = max(longest_us, time.ticks_diff(time.ticks_us(), t1))
+    count_steps += 1
+merge_ms = time.ticks_diff(time.ticks_ms(), t0)
+assert result == "applied", result
+steps = None
+
 real_file = store._file
 store._file = counter = CountingFile(real_file)
 for key in keys:
@@ -146,9 +168,10 @@ for key in keys:
 hit_reads = counter.reads / len(keys)
 store._file = real_file
 print("RESULT size=%d build_ms=%d open_ms=%d hit_us=%.1f tap_us=%.1f hit_alloc=%d tap_alloc=%d "
-      "steady=%d store_ram=%d heap_total=%d flash=%d per_cred=%.2f reads=%.1f"
+      "steady=%d store_ram=%d heap_total=%d flash=%d per_cred=%.2f reads=%.1f merge_ms=%d merge_steps=%d "
+      "longest_step_us=%d"
       % (size, build_ms, open_ms, hit_us, tap_us, hit_alloc, tap_alloc, steady, store_ram,
-         gc.mem_alloc() + gc.mem_free(), flash, flash / size, hit_reads))
+         gc.mem_alloc() + gc.mem_free(), flash, flash / size, hit_reads, merge_ms, count_steps, longest_us))
 store.close()
 """
 
@@ -310,11 +333,17 @@ def print_module_heap(tree: Path) -> None:
     print(f"heap added by each module's import, from .mpy, 64-bit unix port ({tree}):")
     print("| module | heap (B) | of which interned names, qstr pools (B) | also pulled in |")
     print("|---|---|---|---|")
+    total = total_qstr = 0
+    boot = True
     for name, size, extra, qstr in module_heap(tree):
-        if name == "BOOT_TOTAL":
-            print(f"| **total of an ESP32 boot's modules** | **{size}** | {qstr} | |")
-        else:
-            print(f"| {name} | {size} | {qstr} | {extra} |")
+        if name == "BOOT_TOTAL":  # the sum of the rows above (the script's own allocations left out)
+            print(f"| **total of an ESP32 boot's modules** | **{total}** | {total_qstr} | |")
+            boot = False
+            continue
+        print(f"| {name} | {size} | {qstr} | {extra} |")
+        if boot:
+            total += size
+            total_qstr += qstr
 
 
 def _run(script: str, args: list[str], heap: str) -> dict[str, str]:
@@ -356,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         "| credentials | build (ms) | open + verify (ms) | file reads per lookup | decide, hit (us) "
         "| tap path, unknown card (us) | alloc per decide (B) | alloc per tap (B) | store RAM (B) "
         "| heap used after gc (B) "
-        "| flash (B) | flash per credential (B) |"
+        "| flash (B) | flash per credential (B) | delta merge + check (ms) | steps | longest step (ms) |"
     )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
@@ -367,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {size} | {r['build_ms']} | {r['open_ms']} | {r['reads']} | {r['hit_us']} | {r['tap_us']} "
             f"| {r['hit_alloc']} | {r['tap_alloc']} | {r['store_ram']} | {r['steady']} | {r['flash']} "
-            f"| {r['per_cred']} |"
+            f"| {r['per_cred']} | {r['merge_ms']} | {r['merge_steps']} "
+            f"| {int(r['longest_step_us']) / 1000:.2f} |"
         )
     if len(results) > 1:
         first, last = results[0], results[-1]
