@@ -6,6 +6,7 @@ import gc
 
 from tests.firmware import fwenv
 
+from core.decision import tap_verdict
 from core.permformat import entry_hash
 from core.permstore import PermStore
 
@@ -42,6 +43,48 @@ def _lookup_alloc(store, key):
     return found, used
 
 
+class _CountingFile:
+    """Wraps the store's open file to count reads: the cost of a lookup that does not depend on timing."""
+
+    def __init__(self, f):
+        self.f, self.reads = f, 0
+
+    def seek(self, pos):
+        return self.f.seek(pos)
+
+    def readinto(self, buf):
+        self.reads += 1
+        return self.f.readinto(buf)
+
+
+def _most_reads_per_lookup(store, keys):
+    real = store._file
+    store._file = counting = _CountingFile(real)
+    most = 0
+    try:
+        for key in keys:
+            counting.reads = 0
+            store.lookup(key)
+            most = max(most, counting.reads)
+    finally:
+        store._file = real
+    return most
+
+
+def _tap_alloc(store):
+    """Bytes one whole tap (normalize, HMAC, lookup, checks) allocates for an unknown card, GC off."""
+    uid = bytes([0x04, 0x77, 0x01, 0x02, 0x03, 0x04, 0x05])
+    tap_verdict(store, fwenv.SITE_KEY, "iso14443a", uid, 1795392000, [[0, 0]], "normal")  # warm up
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    verdict = tap_verdict(store, fwenv.SITE_KEY, "iso14443a", uid, 1795392000, [[0, 0]], "normal")
+    used = gc.mem_alloc() - before
+    gc.enable()
+    assert verdict.reason == "unknown_credential", verdict.reason
+    return used
+
+
 def test_ten_thousand_credentials_under_small_heap():
     d = fwenv.temp_dir()
     store = PermStore(d)
@@ -58,6 +101,21 @@ def test_ten_thousand_credentials_under_small_heap():
     miss, miss_bytes = _lookup_alloc(store, entry_hash(_entry(TOTAL + 5)))
     assert hit and not miss
     assert hit_bytes <= 256 and miss_bytes <= 256, (hit_bytes, miss_bytes)
+
+    # O(log n): binary search over the file, at most ceil(log2(10000)) = 14 probes plus the record read.
+    probes = [entry_hash(_entry(n)) for n in (0, 1, 2500, 4999, TOTAL - 1)] + [entry_hash(_entry(TOTAL + 3))]
+    assert _most_reads_per_lookup(store, probes) <= 15
+    # The whole tap allocates the same with 10,000 credentials as with 12: nothing grows with the table.
+    small_dir = fwenv.temp_dir()
+    small = PermStore(small_dir)
+    assert small.snapshot_chunk(1, 0, 1, [_entry(n) for n in range(CHUNK)]) == "applied"
+    small_reads = _most_reads_per_lookup(small, probes)
+    small_alloc = _tap_alloc(small)
+    small.close()
+    fwenv.remove_tree(small_dir)
+    big_alloc = _tap_alloc(store)
+    assert big_alloc == small_alloc, (big_alloc, small_alloc)
+    assert small_reads <= 5  # log2(12) rounded up, plus the record read
 
     # A delta merged by streaming the 10k-record file into a new one.
     adds = [_entry(TOTAL + 1), [fwenv.fake_hash(5000), 1, 0, 0, WEEKDAYS]]
@@ -81,6 +139,7 @@ def test_ten_thousand_credentials_under_small_heap():
     # the conservative GC still sees through stale stack slots).
     store_ram = used - gc.mem_alloc()
     print("10k store: heap after gc.collect(): %d B used (the store object and its buffers %d B), %d B free;"
-          " one lookup allocates %d B" % (used, store_ram, free, hit_bytes))
+          " one lookup allocates %d B, a whole tap %d B (the same at 12 credentials)"
+          % (used, store_ram, free, hit_bytes, big_alloc))
     assert store_ram < 4096  # the store's RAM does not grow with the table
     fwenv.remove_tree(d)
