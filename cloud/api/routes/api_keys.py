@@ -1,12 +1,12 @@
 """/api-keys: admins issue (shown once), list and revoke operators' keys."""
 
 from fastapi import APIRouter, status
-from sqlmodel import col, select
 
 from cloud.api.deps import AdminOperator, ObjectId, PageDep, SessionDep, SiteFilter
+from cloud.api.listing import list_visible
 from cloud.audit.service import record_object_change
 from cloud.auth.keys import create_api_key
-from cloud.crud.scope import get_visible, page, scoped, snapshot, target_site
+from cloud.crud.scope import get_visible, snapshot, target_site
 from cloud.errors import Forbidden
 from cloud.models.api_key import ApiKey, ApiKeyCreate, ApiKeyIssued, ApiKeyPublic, ApiKeysPublic
 
@@ -17,9 +17,8 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 def list_keys(
     session: SessionDep, operator: AdminOperator, paging: PageDep, site_id: SiteFilter = None
 ) -> ApiKeysPublic:
-    query = scoped(select(ApiKey), ApiKey, operator, site_id)
-    rows, count = page(
-        session=session, query=query, order_by=col(ApiKey.id), offset=paging.offset, limit=paging.limit
+    rows, count = list_visible(
+        session=session, model=ApiKey, operator=operator, paging=paging, site_id=site_id
     )
     return ApiKeysPublic(data=[ApiKeyPublic.model_validate(row) for row in rows], count=count)
 

@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import col, select
 
 from cloud.api.deps import CurrentOperator, ObjectId, PageDep, SessionDep, SiteFilter, WriterOperator
+from cloud.api.listing import list_visible
 from cloud.crud import credentials as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.errors import Invalid
 from cloud.models.credential import (
     Credential,
@@ -31,11 +31,9 @@ def list_credentials(
     site_id: SiteFilter = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> CredentialsPublic:
-    query = scoped(select(Credential), Credential, operator, site_id)
-    if user_id is not None:
-        query = query.where(Credential.user_id == user_id)
-    rows, count = page(
-        session=session, query=query, order_by=col(Credential.id), offset=paging.offset, limit=paging.limit
+    filters = () if user_id is None else (Credential.user_id == user_id,)
+    rows, count = list_visible(
+        session=session, model=Credential, operator=operator, paging=paging, site_id=site_id, filters=filters
     )
     return CredentialsPublic(data=[service.credential_public(row) for row in rows], count=count)
 

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import col, select
 
 from cloud.api.deps import (
     CurrentOperator,
@@ -15,10 +14,11 @@ from cloud.api.deps import (
     WriterOperator,
     to_unix,
 )
+from cloud.api.listing import list_visible
 from cloud.commands import service as commands
 from cloud.commands.models import CommandCreate, CommandPublic, CommandsPublic
 from cloud.crud import doors as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.models.common import now_ts
 from cloud.models.door import Door, DoorCreate, DoorCreated, DoorPublic, DoorsPublic, DoorUpdate
 from cloud.models.site import Site
@@ -33,10 +33,7 @@ router = APIRouter(prefix="/doors", tags=["doors"])
 def list_doors(
     session: SessionDep, operator: CurrentOperator, paging: PageDep, site_id: SiteFilter = None
 ) -> DoorsPublic:
-    query = scoped(select(Door), Door, operator, site_id)
-    rows, count = page(
-        session=session, query=query, order_by=col(Door.id), offset=paging.offset, limit=paging.limit
-    )
+    rows, count = list_visible(session=session, model=Door, operator=operator, paging=paging, site_id=site_id)
     return DoorsPublic(data=[service.door_public(session=session, door=row) for row in rows], count=count)
 
 

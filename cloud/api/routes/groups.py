@@ -1,11 +1,13 @@
 """/groups: CRUD and membership (PUT/DELETE /groups/{id}/members/{user_id})."""
 
 from fastapi import APIRouter, status
-from sqlmodel import col, select
+from sqlmodel import Session
 
 from cloud.api.deps import CurrentOperator, ObjectId, PageDep, SessionDep, SiteFilter, WriterOperator
+from cloud.api.listing import list_visible
+from cloud.auth.operator import Operator
 from cloud.crud import groups as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.models.user import (
     Group,
     GroupCreate,
@@ -19,7 +21,7 @@ from cloud.models.user import (
 router = APIRouter(prefix="/groups", tags=["groups"])
 
 
-def _get(session: SessionDep, operator: CurrentOperator, group_id: int) -> Group:
+def _get(session: Session, operator: Operator, group_id: int) -> Group:
     return get_visible(session=session, model=Group, obj_id=group_id, operator=operator, entity="group")
 
 
@@ -27,9 +29,8 @@ def _get(session: SessionDep, operator: CurrentOperator, group_id: int) -> Group
 def list_groups(
     session: SessionDep, operator: CurrentOperator, paging: PageDep, site_id: SiteFilter = None
 ) -> GroupsPublic:
-    query = scoped(select(Group), Group, operator, site_id)
-    rows, count = page(
-        session=session, query=query, order_by=col(Group.id), offset=paging.offset, limit=paging.limit
+    rows, count = list_visible(
+        session=session, model=Group, operator=operator, paging=paging, site_id=site_id
     )
     return GroupsPublic(data=[service.group_public(session=session, group=row) for row in rows], count=count)
 
@@ -73,21 +74,26 @@ def list_members(
     return UsersPublic(data=[UserPublic.model_validate(row) for row in rows], count=count)
 
 
+def _set_member(
+    session: Session, operator: Operator, group_id: int, user_id: int, member: bool
+) -> GroupPublic:
+    group = _get(session, operator, group_id)
+    service.set_membership(session=session, operator=operator, group=group, user_id=user_id, member=member)
+    session.commit()
+    return service.group_public(session=session, group=group)
+
+
 @router.put("/{group_id}/members/{user_id}", response_model=GroupPublic)
 def add_member(
     session: SessionDep, operator: WriterOperator, group_id: ObjectId, user_id: ObjectId
 ) -> GroupPublic:
-    group = _get(session, operator, group_id)
-    service.set_membership(session=session, operator=operator, group=group, user_id=user_id, member=True)
-    session.commit()
-    return service.group_public(session=session, group=group)
+    """Adds a user of the group's site (idempotent); 404 for a user this key cannot see."""
+    return _set_member(session, operator, group_id, user_id, member=True)
 
 
 @router.delete("/{group_id}/members/{user_id}", response_model=GroupPublic)
 def remove_member(
     session: SessionDep, operator: WriterOperator, group_id: ObjectId, user_id: ObjectId
 ) -> GroupPublic:
-    group = _get(session, operator, group_id)
-    service.set_membership(session=session, operator=operator, group=group, user_id=user_id, member=False)
-    session.commit()
-    return service.group_public(session=session, group=group)
+    """Removes a user from the group (idempotent); 404 for a user this key cannot see."""
+    return _set_member(session, operator, group_id, user_id, member=False)

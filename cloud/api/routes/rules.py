@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import col, select
 
 from cloud.api.deps import CurrentOperator, ObjectId, PageDep, SessionDep, SiteFilter, WriterOperator
+from cloud.api.listing import list_visible
 from cloud.crud import rules as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.models.rule import (
     AccessRule,
     AccessRuleCreate,
@@ -32,17 +32,15 @@ def list_rules(
     door_id: IdFilter = None,
     zone_id: IdFilter = None,
 ) -> AccessRulesPublic:
-    query = scoped(select(AccessRule), AccessRule, operator, site_id)
-    for column, value in (
+    wanted = (
         (AccessRule.user_id, user_id),
         (AccessRule.group_id, group_id),
         (AccessRule.door_id, door_id),
         (AccessRule.zone_id, zone_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    rows, count = page(
-        session=session, query=query, order_by=col(AccessRule.id), offset=paging.offset, limit=paging.limit
+    )
+    filters = tuple(column == value for column, value in wanted if value is not None)
+    rows, count = list_visible(
+        session=session, model=AccessRule, operator=operator, paging=paging, site_id=site_id, filters=filters
     )
     return AccessRulesPublic(data=[AccessRulePublic.model_validate(row) for row in rows], count=count)
 

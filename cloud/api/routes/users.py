@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import col, select
 
 from cloud.api.deps import CurrentOperator, ObjectId, PageDep, SessionDep, SiteFilter, WriterOperator
+from cloud.api.listing import list_visible
 from cloud.crud import users as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.models.user import User, UserCreate, UserPublic, UsersPublic, UserStatus, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -22,13 +22,13 @@ def list_users(
     status_filter: Annotated[UserStatus | None, Query(alias="status")] = None,
     external_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> UsersPublic:
-    query = scoped(select(User), User, operator, site_id)
+    filters = []
     if status_filter is not None:
-        query = query.where(User.status == status_filter)
+        filters.append(User.status == status_filter)
     if external_id is not None:
-        query = query.where(User.external_id == external_id.replace("\x00", ""))
-    rows, count = page(
-        session=session, query=query, order_by=col(User.id), offset=paging.offset, limit=paging.limit
+        filters.append(User.external_id == external_id.replace("\x00", ""))
+    rows, count = list_visible(
+        session=session, model=User, operator=operator, paging=paging, site_id=site_id, filters=tuple(filters)
     )
     return UsersPublic(data=[UserPublic.model_validate(row) for row in rows], count=count)
 

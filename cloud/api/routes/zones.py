@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from sqlmodel import col, select
+from sqlmodel import Session
 
 from cloud.api.deps import (
     CurrentOperator,
@@ -15,8 +15,10 @@ from cloud.api.deps import (
     WriterOperator,
     to_unix,
 )
+from cloud.api.listing import list_visible
+from cloud.auth.operator import Operator
 from cloud.crud import zones as service
-from cloud.crud.scope import get_visible, page, scoped
+from cloud.crud.scope import get_visible
 from cloud.errors import Invalid
 from cloud.events.models import PresencePublic
 from cloud.events.service import zone_presence
@@ -26,7 +28,7 @@ from cloud.models.zone import Zone, ZoneCreate, ZonePublic, ZonesPublic, ZoneUpd
 router = APIRouter(prefix="/zones", tags=["zones"])
 
 
-def _get(session: SessionDep, operator: CurrentOperator, zone_id: int) -> Zone:
+def _get(session: Session, operator: Operator, zone_id: int) -> Zone:
     return get_visible(session=session, model=Zone, obj_id=zone_id, operator=operator, entity="zone")
 
 
@@ -34,10 +36,7 @@ def _get(session: SessionDep, operator: CurrentOperator, zone_id: int) -> Zone:
 def list_zones(
     session: SessionDep, operator: CurrentOperator, paging: PageDep, site_id: SiteFilter = None
 ) -> ZonesPublic:
-    query = scoped(select(Zone), Zone, operator, site_id)
-    rows, count = page(
-        session=session, query=query, order_by=col(Zone.id), offset=paging.offset, limit=paging.limit
-    )
+    rows, count = list_visible(session=session, model=Zone, operator=operator, paging=paging, site_id=site_id)
     return ZonesPublic(data=[service.zone_public(session=session, zone=row) for row in rows], count=count)
 
 
@@ -70,34 +69,27 @@ def delete_zone(session: SessionDep, operator: WriterOperator, zone_id: ObjectId
     session.commit()
 
 
+def _set_door(session: Session, operator: Operator, zone_id: int, door_id: int, member: bool) -> ZonePublic:
+    zone = _get(session, operator, zone_id)
+    service.set_zone_door(session=session, operator=operator, zone=zone, door_id=door_id, member=member)
+    session.commit()
+    return service.zone_public(session=session, zone=zone)
+
+
 @router.put("/{zone_id}/doors/{door_id}", response_model=ZonePublic)
 def add_door(
     session: SessionDep, operator: WriterOperator, zone_id: ObjectId, door_id: ObjectId
 ) -> ZonePublic:
-    zone = service.set_zone_door(
-        session=session,
-        operator=operator,
-        zone=_get(session, operator, zone_id),
-        door_id=door_id,
-        member=True,
-    )
-    session.commit()
-    return service.zone_public(session=session, zone=zone)
+    """Adds a door of the zone's site (idempotent); 404 for a door this key cannot see."""
+    return _set_door(session, operator, zone_id, door_id, member=True)
 
 
 @router.delete("/{zone_id}/doors/{door_id}", response_model=ZonePublic)
 def remove_door(
     session: SessionDep, operator: WriterOperator, zone_id: ObjectId, door_id: ObjectId
 ) -> ZonePublic:
-    zone = service.set_zone_door(
-        session=session,
-        operator=operator,
-        zone=_get(session, operator, zone_id),
-        door_id=door_id,
-        member=False,
-    )
-    session.commit()
-    return service.zone_public(session=session, zone=zone)
+    """Removes a door from the zone (idempotent); 404 for a door this key cannot see."""
+    return _set_door(session, operator, zone_id, door_id, member=False)
 
 
 @router.get("/{zone_id}/presence", response_model=PresencePublic)
