@@ -306,7 +306,7 @@ def module_heap(tree: Path) -> list[tuple[str, int, str, int]]:
         shutil.rmtree(board / "__pycache__", ignore_errors=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stdout + proc.stderr)
-    rows = []
+    rows: list[tuple[str, int, str, int]] = []
     qstr_total = qstr_last = 0
     for line in proc.stdout.splitlines():
         parts = line.split(" ")
