@@ -3,11 +3,11 @@
 import binascii
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import get_in_site, snapshot
+from cloud.crud.scope import get_in_site, snapshot, taken_in_site
 from cloud.errors import Conflict, Invalid
 from cloud.models.credential import Credential, CredentialCreate, CredentialPublic, CredentialUpdate
 from cloud.models.site import Site
@@ -49,9 +49,9 @@ def prepare_credential(*, site: Site, kind: str, identifier: str | None) -> tupl
 
 
 def check_unique(*, session: Session, site_id: int, cred_hash: str) -> None:
-    other = session.exec(
-        select(Credential.id).where(Credential.site_id == site_id, Credential.cred_hash == cred_hash)
-    ).first()
+    other = taken_in_site(
+        session=session, column=Credential.cred_hash, value=cred_hash, site_id=site_id, own_id=None
+    )
     if other is not None:
         raise Conflict(f"this credential is already enrolled in the site (credential {other})")
 

@@ -5,7 +5,7 @@ from sqlmodel import Session, col, func, select
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.membership import GROUP_USERS, check_members, replace_members, set_member
-from cloud.crud.scope import delete_with_dependents, page, snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, page, snapshot, taken_in_site, target_site
 from cloud.errors import Conflict
 from cloud.models.rule import AccessRule
 from cloud.models.user import Group, GroupCreate, GroupMember, GroupPublic, GroupUpdate, User
@@ -18,8 +18,8 @@ def group_public(*, session: Session, group: Group) -> GroupPublic:
 
 
 def _check_name(*, session: Session, site_id: int, name: str, group_id: int | None) -> None:
-    other = session.exec(select(Group.id).where(Group.site_id == site_id, Group.name == name)).first()
-    if other is not None and other != group_id:
+    other = taken_in_site(session=session, column=Group.name, value=name, site_id=site_id, own_id=group_id)
+    if other is not None:
         raise Conflict(f"group name {name!r} is already used by group {other}")
 
 

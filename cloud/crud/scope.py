@@ -62,6 +62,16 @@ def page(*, session: Session, query: Any, order_by: Any, offset: int, limit: int
     return list(rows), count
 
 
+def taken_in_site(
+    *, session: Session, column: Any, value: Any, site_id: int, own_id: int | None
+) -> int | None:
+    """The id of another object of the site whose `column` (e.g. User.external_id) already holds value."""
+    model = column.class_
+    query = select(model.id).where(model.site_id == site_id, column == value)
+    other = session.exec(query).first()
+    return None if other == own_id else cast(int | None, other)
+
+
 def delete_with_dependents(*, session: Session, obj: Any, dependents: tuple[Any, ...]) -> None:
     """Delete the rows that point at obj (each column in `dependents`, e.g. Credential.user_id, equal to
     obj.id), then obj itself. Flushes."""

@@ -1,10 +1,10 @@
 """Users: create, update (suspending one recomputes the doors the user could reach), delete."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import delete_with_dependents, snapshot, target_site
+from cloud.crud.scope import delete_with_dependents, snapshot, taken_in_site, target_site
 from cloud.errors import Conflict
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
@@ -17,10 +17,10 @@ def _check_external_id(
 ) -> None:
     if external_id is None:
         return
-    other = session.exec(
-        select(User.id).where(User.site_id == site_id, User.external_id == external_id)
-    ).first()
-    if other is not None and other != user_id:
+    other = taken_in_site(
+        session=session, column=User.external_id, value=external_id, site_id=site_id, own_id=user_id
+    )
+    if other is not None:
         raise Conflict(f"external_id {external_id!r} is already used by user {other}")
 
 
