@@ -5,6 +5,7 @@ ingest_events() is what the MQTT sync (a later issue) calls with a decoded "even
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -127,12 +128,23 @@ def encode_cursor(ts: int, event_id: int) -> str:
     return base64.urlsafe_b64encode(f"{ts}:{event_id}".encode()).decode()
 
 
+_CURSOR = re.compile(r"([0-9]{1,20}):([0-9]{1,20})")
+_MAX_EVENT_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> tuple[int, int]:
+    """(ts, id) of the last event of the previous page; anything else is a 422 on the query's cursor.
+
+    Both numbers are checked against what the columns can hold, so a forged cursor gets the same answer
+    on SQLite (which would overflow) and on PostgreSQL.
+    """
     try:
-        ts, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(ts), int(event_id)
+        match = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor.encode()).decode("ascii"))
     except (ValueError, binascii.Error, UnicodeError):
-        raise Invalid("cursor", "not a cursor returned by this API") from None
+        match = None
+    if match is None or int(match[1]) > MAX_COUNTER or int(match[2]) > _MAX_EVENT_ID:
+        raise Invalid("cursor", "not a cursor returned by this API", location="query")
+    return int(match[1]), int(match[2])
 
 
 def _filtered(filters: EventFilter) -> Any:

@@ -2,6 +2,7 @@
 keyset pagination when many events share a timestamp (and new ones arrive meanwhile), and the CSV export
 returning exactly what the JSON list returns for the same filters."""
 
+import base64
 import csv
 import io
 from datetime import UTC, datetime
@@ -146,3 +147,13 @@ def test_csv_export_returns_what_the_list_returns_for_the_same_filters(db: Engin
     for bad in ({"result": "maybe"}, {"since": "yesterday"}, {"door_id": 0}):
         assert operator.get("/events", params=bad).status_code == 422, bad
         assert operator.get("/events/export.csv", params=bad).status_code == 422, bad
+
+
+def test_forged_cursors_are_422_on_both_databases(operator: Api) -> None:
+    for raw in (f"{10**30}:1", f"1:{10**30}", "1:2:3", "-5:-5", "\u0663:1", " 1:2", "ts:id"):
+        forged = base64.urlsafe_b64encode(raw.encode()).decode()
+        response = operator.get("/events", params={"cursor": forged})
+        assert response.status_code == 422, (raw, response.text)
+        assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+    for junk in ("garbage!", "%%%", "AAAA"):
+        assert operator.get("/events", params={"cursor": junk}).status_code == 422, junk
