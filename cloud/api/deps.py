@@ -89,7 +89,7 @@ class Pagination:
         self,
         request: Request,
         offset: Annotated[int, Query(ge=0, le=MAX_COUNTER)] = 0,
-        limit: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int | None, Query(ge=1, le=MAX_COUNTER)] = None,
     ) -> None:
         settings = request.app.state.settings
         self.offset = offset

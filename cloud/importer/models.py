@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+from cloud.models.common import DbId
+
 MAX_IMPORT_CHARS = 5_000_000
 MAX_IMPORT_LINES = 20_000
 
@@ -10,7 +12,7 @@ MAX_IMPORT_LINES = 20_000
 class ImportRequest(SQLModel):
     csv: str
     dry_run: bool = False
-    site_id: int | None = None
+    site_id: DbId | None = None
 
 
 # One refused line (line numbers count the header as line 1).

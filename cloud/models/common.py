@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictInt
 
 from shared_schema.messages import MAX_COUNTER
-from shared_schema.schedule import MAX_WINDOWS, window_error
+from shared_schema.schedule import MAX_WINDOWS, MINUTES_PER_DAY, window_error
 
 
 def now_ts() -> int:
@@ -35,7 +35,8 @@ def _no_nul(text: str) -> str:
 
 # Weekly windows in site-local time, as shared_schema.schedule reads them: [days, start, end]. Strict
 # integers: "540", 540.0 or true are refused, not silently converted.
-Windows = Annotated[list[list[StrictInt]], AfterValidator(_check_windows)]
+WindowPart = Annotated[StrictInt, Field(ge=0, le=MINUTES_PER_DAY)]
+Windows = Annotated[list[list[WindowPart]], AfterValidator(_check_windows)]
 # Unix seconds, 0 meaning "unbounded" (validity) or "never" (last seen).
 UnixTime = Annotated[int, Field(ge=0, le=MAX_COUNTER)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]

@@ -95,3 +95,11 @@ def test_malformed_csv_is_a_line_error_not_a_crash(operator: Api, db: Engine) ->
     assert response.json()["errors"][0]["field"] == "line"
     assert "not valid CSV" in response.json()["errors"][0]["message"]
     assert _count(db, User) == 0
+
+
+def test_an_impossible_site_id_is_422_not_a_crash(operator: Api, admin: Api) -> None:
+    for site_id in (10**30, 2**31, 0, -1):
+        for api in (operator, admin):
+            response = api.post("/import", json={"csv": GOOD, "site_id": site_id})
+            assert response.status_code == 422, (site_id, response.text)
+            assert response.json()["detail"][0]["loc"] == ["body", "site_id"]

@@ -14,6 +14,7 @@ from cloud.api.deps import CurrentOperator, Instant, SessionDep, to_unix
 from cloud.auth.operator import Operator
 from cloud.events.models import EventPublic, EventResult, EventsPublic
 from cloud.events.service import CSV_COLUMNS, EventFilter, iter_events, list_events
+from shared_schema.messages import MAX_COUNTER
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -58,7 +59,7 @@ def read_events(
     operator: CurrentOperator,
     query: EventQueryDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_COUNTER)] = None,
 ) -> EventsPublic:
     """Newest first (ts, then id). count is the number of events in this page; follow next_cursor."""
     settings = request.app.state.settings
