@@ -165,3 +165,35 @@ def test_filters_bodies_and_exports_naming_another_site_reveal_nothing(
         assert response.json()["detail"][0]["loc"] == twin.json()["detail"][0]["loc"] == ["body", field]
         assert _shape(response.json()) == _shape(twin.json()), path
     assert database_state(db) == before
+
+
+def test_a_viewer_changes_nothing_anywhere(
+    app: FastAPI, client: TestClient, db: Engine, two_sites: tuple[Api, dict[str, int], dict[str, int]]
+) -> None:
+    """Every operation that is not a GET answers 403 to a viewer of the site, on the site's own objects."""
+    _, mine, _ = two_sites
+    viewer = Api(client, issue_key(db, "viewer", mine["site_id"], "wallboard"))
+    paths = app.openapi()["paths"]
+    changes = [
+        (method, path[len(API) :])
+        for path, operations in paths.items()
+        if path.startswith(API)
+        for method in operations
+        if method != "get"
+    ]
+    assert len(changes) >= 20
+    before = database_state(db)
+    for method, template in changes:
+        extra = BODIES.get((method, template), {"json": {}})
+        response = viewer.request(method.upper(), template.format(**mine), **extra)
+        assert response.status_code == 403, (method, template, response.text)
+    assert database_state(db) == before
+    # Reading stays allowed.
+    assert viewer.ok("GET", f"/doors/{mine['door_id']}")["id"] == mine["door_id"]
+
+
+def test_openapi_document_and_docs_page_are_served(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["title"] and "/api/v1/doors/{door_id}/who-can-enter" in schema["paths"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
