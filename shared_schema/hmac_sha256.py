@@ -22,9 +22,12 @@ class HmacKey:
         self.outer_pad = bytes(_padded_key(key, 0x5C))
 
     def mac(self, message):
-        mac = HmacSha256(self)
-        mac.update(message)
-        return mac.digest()
+        # Inline rather than through HmacSha256: no extra object on the tap path.
+        inner = hashlib.sha256(self.inner_pad)
+        inner.update(message)
+        outer = hashlib.sha256(self.outer_pad)
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 class HmacSha256:
@@ -49,7 +52,9 @@ class HmacSha256:
 
 
 def hmac_sha256(key, message):
-    """Return the 32-byte HMAC-SHA256 of `message` (bytes) under `key` (bytes)."""
+    """Return the 32-byte HMAC-SHA256 of `message` (bytes) under `key` (bytes or HmacKey)."""
+    if isinstance(key, HmacKey):
+        return key.mac(message)
     mac = HmacSha256(key)
     mac.update(message)
     return mac.digest()
