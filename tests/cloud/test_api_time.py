@@ -157,3 +157,13 @@ def test_forged_cursors_are_422_on_both_databases(operator: Api) -> None:
         assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
     for junk in ("garbage!", "%%%", "AAAA"):
         assert operator.get("/events", params={"cursor": junk}).status_code == 422, junk
+
+
+def test_csv_export_defuses_spreadsheet_formulas_from_the_locks(db: Engine, operator: Api) -> None:
+    door = make_door(operator)
+    reasons = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tx", "plain"]
+    _ingest(db, door["id"], [[seq, T0 + seq, "denied", "", reason] for seq, reason in enumerate(reasons, 1)])
+    rows = list(csv.DictReader(io.StringIO(operator.get("/events/export.csv").text)))
+    assert [row["reason"] for row in reversed(rows)] == ["'" + r for r in reasons[:-1]] + ["plain"]
+    # The JSON list keeps the stored text as it is.
+    assert [e["reason"] for e in reversed(_pages(operator, 50))] == reasons
