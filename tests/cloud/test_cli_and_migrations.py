@@ -5,18 +5,20 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from cloud.db import make_engine
 from cloud.main import create_app
 from cloud.migrate import DatabaseNotMigrated, current_revision, head_revision, upgrade
+from tests.cloud.conftest import POSTGRES_URL
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,3 +104,40 @@ def test_migrations_match_the_models(db: Engine) -> None:
     with db.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
+
+
+@pytest.mark.postgres
+def test_cli_on_an_empty_postgres_schema() -> None:
+    """DATABASE_URL picks the database: `keys create` migrates an empty PostgreSQL schema; serve checks it."""
+    schema = f"clitest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+        run = [sys.executable, "-m", "cloud"]
+        refused = subprocess.run(
+            [*run, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert refused.returncode == 2 and "python -m cloud db upgrade" in refused.stderr
+        created = subprocess.run(
+            [*run, "keys", "create", "--role", "admin", "--name", "installer"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip()
+        engine = make_engine(url)
+        assert current_revision(engine) == head_revision()
+        from fastapi.testclient import TestClient
+
+        with TestClient(create_app(engine=engine)) as client:
+            assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        engine.dispose()
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
