@@ -46,3 +46,30 @@ def database_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
             state[table.name] = [tuple(row) for row in rows]
     return state
+
+
+def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
+    """One object of every kind in the site, through a global admin key."""
+    door = make_door(api, f"{tag} door", site_id=site_id)
+    user = make_user(api, f"{tag} user", site_id=site_id, card=card_hex())
+    zone = api.ok(
+        "POST", "/zones", 201, json={"name": f"{tag} zone", "site_id": site_id, "door_ids": [door["id"]]}
+    )
+    group = api.ok(
+        "POST", "/groups", 201, json={"name": f"{tag} group", "site_id": site_id, "user_ids": [user["id"]]}
+    )
+    rule = make_rule(api, group_id=group["id"], zone_id=zone["id"], site_id=site_id)
+    key = api.ok(
+        "POST", "/api-keys", 201, json={"name": f"{tag} kiosk", "role": "viewer", "site_id": site_id}
+    )
+    return {
+        "site_id": site_id,
+        "door_id": door["id"],
+        "user_id": user["id"],
+        "zone_id": zone["id"],
+        "group_id": group["id"],
+        "rule_id": rule["id"],
+        "credential_id": user["credential"]["id"],
+        "key_id": key["id"],
+        "cred_hash": user["credential"]["cred_hash"],
+    }

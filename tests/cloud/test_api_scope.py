@@ -16,36 +16,9 @@ from sqlmodel import Session
 from cloud.events.service import ingest_events
 from cloud.models.door import Door
 from tests.cloud.conftest import API, Api, issue_key
-from tests.cloud.helpers import card_hex, database_state, make_door, make_rule, make_user
+from tests.cloud.helpers import card_hex, database_state, one_of_everything
 
 UNKNOWN = 2**31 - 1  # a valid id that exists nowhere
-
-
-def _objects(api: Api, site_id: int, tag: str) -> dict[str, int]:
-    """One object of every kind in the site, through a global admin key."""
-    door = make_door(api, f"{tag} door", site_id=site_id)
-    user = make_user(api, f"{tag} user", site_id=site_id, card=card_hex())
-    zone = api.ok(
-        "POST", "/zones", 201, json={"name": f"{tag} zone", "site_id": site_id, "door_ids": [door["id"]]}
-    )
-    group = api.ok(
-        "POST", "/groups", 201, json={"name": f"{tag} group", "site_id": site_id, "user_ids": [user["id"]]}
-    )
-    rule = make_rule(api, group_id=group["id"], zone_id=zone["id"], site_id=site_id)
-    key = api.ok(
-        "POST", "/api-keys", 201, json={"name": f"{tag} kiosk", "role": "viewer", "site_id": site_id}
-    )
-    return {
-        "site_id": site_id,
-        "door_id": door["id"],
-        "user_id": user["id"],
-        "zone_id": zone["id"],
-        "group_id": group["id"],
-        "rule_id": rule["id"],
-        "credential_id": user["credential"]["id"],
-        "key_id": key["id"],
-        "cred_hash": user["credential"]["cred_hash"],
-    }
 
 
 # What each operation needs besides its ids so that only the id can make it fail.
@@ -77,7 +50,7 @@ def two_sites(admin: Api, client: TestClient, db: Engine) -> tuple[Api, dict[str
     """A site-bound admin of site A (the strongest role, so no 403 can hide a leak), A's and B's objects."""
     site_a = admin.ok("POST", "/sites", 201, json={"name": "A"})
     site_b = admin.ok("POST", "/sites", 201, json={"name": "B"})
-    mine, theirs = _objects(admin, site_a["id"], "A"), _objects(admin, site_b["id"], "B")
+    mine, theirs = one_of_everything(admin, site_a["id"], "A"), one_of_everything(admin, site_b["id"], "B")
     with Session(db) as session:
         door = session.get(Door, theirs["door_id"])
         assert door is not None
