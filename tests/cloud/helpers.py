@@ -4,8 +4,10 @@ from itertools import count
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
+from cloud.events.service import IngestResult, ingest_events
+from cloud.models.door import Door
 from tests.cloud.conftest import Api
 
 _serial = count(1)
@@ -73,3 +75,13 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
         "key_id": key["id"],
         "cred_hash": user["credential"]["cred_hash"],
     }
+
+
+def ingest(db: Engine, door_id: int, events: list[list[Any]], received_at: int | None = None) -> IngestResult:
+    """Store a batch of lock events for a door, as the MQTT sync will, and commit."""
+    with Session(db) as session:
+        door = session.get(Door, door_id)
+        assert door is not None
+        result = ingest_events(session=session, door=door, events=events, received_at=received_at)
+        session.commit()
+    return result

@@ -5,23 +5,15 @@ import io
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from cloud.events.service import ingest_events
-from cloud.models.door import Door
 from tests.cloud.conftest import Api
-from tests.cloud.helpers import card_hex, make_door, make_user
+from tests.cloud.helpers import card_hex, ingest, make_door, make_user
 
 T0 = 1_790_000_000
 
 
 def _ingest(db: Engine, door_id: int, events: list[list[Any]], received_at: int = T0 + 10_000) -> Any:
-    with Session(db) as session:
-        door = session.get(Door, door_id)
-        assert door is not None
-        result = ingest_events(session=session, door=door, events=events, received_at=received_at)
-        session.commit()
-    return result
+    return ingest(db, door_id, events, received_at)
 
 
 def test_ingest_resolves_dedupes_and_counts(db: Engine, operator: Api) -> None:

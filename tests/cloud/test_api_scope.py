@@ -11,12 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from cloud.events.service import ingest_events
-from cloud.models.door import Door
 from tests.cloud.conftest import API, Api, issue_key
-from tests.cloud.helpers import card_hex, database_state, one_of_everything
+from tests.cloud.helpers import card_hex, database_state, ingest, one_of_everything
 
 UNKNOWN = 2**31 - 1  # a valid id that exists nowhere
 
@@ -51,13 +48,7 @@ def two_sites(admin: Api, client: TestClient, db: Engine) -> tuple[Api, dict[str
     site_a = admin.ok("POST", "/sites", 201, json={"name": "A"})
     site_b = admin.ok("POST", "/sites", 201, json={"name": "B"})
     mine, theirs = one_of_everything(admin, site_a["id"], "A"), one_of_everything(admin, site_b["id"], "B")
-    with Session(db) as session:
-        door = session.get(Door, theirs["door_id"])
-        assert door is not None
-        ingest_events(
-            session=session, door=door, events=[[1, 1_790_000_000, "granted", theirs["cred_hash"], ""]]
-        )
-        session.commit()
+    ingest(db, theirs["door_id"], [[1, 1_790_000_000, "granted", theirs["cred_hash"], ""]])
     return Api(client, issue_key(db, "admin", site_a["id"], "site A admin")), mine, theirs
 
 

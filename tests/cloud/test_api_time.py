@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from cloud.events.service import ingest_events
-from cloud.models.door import Door
 from tests.cloud.conftest import Api
-from tests.cloud.helpers import card_hex, make_door, make_rule, make_user
+from tests.cloud.helpers import card_hex, ingest, make_door, make_rule, make_user
 
 SATURDAY, SUNDAY = 1 << 5, 1 << 6  # Monday = bit 0
 T0 = 1_790_000_000
@@ -60,11 +57,7 @@ def test_night_windows_across_dst_changes_and_the_end_of_the_week(admin: Api) ->
 
 
 def _ingest(db: Engine, door_id: int, events: list[list[Any]]) -> None:
-    with Session(db) as session:
-        door = session.get(Door, door_id)
-        assert door is not None
-        ingest_events(session=session, door=door, events=events, received_at=T0 + 86_400)
-        session.commit()
+    ingest(db, door_id, events, received_at=T0 + 86_400)
 
 
 def _pages(api: Api, limit: int, between: Any = None, **params: Any) -> list[dict[str, Any]]:

@@ -12,12 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from cloud.events.service import ingest_events
-from cloud.models.door import Door
 from tests.cloud.conftest import Api, issue_key
-from tests.cloud.helpers import card_hex, make_door, make_rule, make_user
+from tests.cloud.helpers import card_hex, ingest, make_door, make_rule, make_user
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 12
@@ -31,15 +28,7 @@ def api_schema(app: FastAPI, db: Engine, admin: Api) -> Any:
     user = make_user(admin, "Fuzz", site_id=site["id"], card=card_hex())
     admin.ok("POST", "/zones", 201, json={"name": "Z", "site_id": site["id"], "door_ids": [door["id"]]})
     make_rule(admin, user_id=user["id"], door_id=door["id"], site_id=site["id"])
-    with Session(db) as session:
-        stored = session.get(Door, door["id"])
-        assert stored is not None
-        ingest_events(
-            session=session,
-            door=stored,
-            events=[[1, 1_790_000_000, "granted", user["credential"]["cred_hash"], ""]],
-        )
-        session.commit()
+    ingest(db, door["id"], [[1, 1_790_000_000, "granted", user["credential"]["cred_hash"], ""]])
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
