@@ -1,6 +1,8 @@
 """Wires the FastAPI app: settings, engine (refusing an unmigrated schema), routers, error mapping."""
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
@@ -42,6 +44,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     def invalid(_request: Request, error: Invalid) -> JSONResponse:
         item = {"loc": [error.location, error.field], "msg": error.message, "type": "value_error"}
         return JSONResponse(status_code=422, content={"detail": [item]})
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes each refused value ("input"). Leave it out: a refused body may hold
+        # a card identifier or a key pasted in the wrong field, and a value with no UTF-8 form (a lone
+        # surrogate escaped in JSON) would make the answer itself fail with a 500.
+        detail = [{key: value for key, value in item.items() if key != "input"} for item in error.errors()]
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(detail)})
 
     @app.exception_handler(IntegrityError)
     def integrity(_request: Request, _error: IntegrityError) -> JSONResponse:

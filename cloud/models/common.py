@@ -26,10 +26,15 @@ def _check_windows(windows: list[list[int]]) -> list[list[int]]:
     return windows
 
 
-def _no_nul(text: str) -> str:
-    # PostgreSQL cannot store NUL in text; refuse it everywhere so both databases behave the same.
+def storable_text(text: str) -> str:
+    """Refuse what no database can store, the same way on both: NUL (PostgreSQL text cannot hold it) and
+    lone UTF-16 surrogates (JSON can escape them, "\\ud800", but they have no UTF-8 form)."""
     if "\x00" in text:
         raise ValueError("text must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (a lone surrogate such as \\ud800 is not)") from None
     return text
 
 
@@ -39,10 +44,10 @@ WindowPart = Annotated[StrictInt, Field(ge=0, le=MINUTES_PER_DAY)]
 Windows = Annotated[list[list[WindowPart]], AfterValidator(_check_windows)]
 # Unix seconds, 0 meaning "unbounded" (validity) or "never" (last seen).
 UnixTime = Annotated[int, Field(ge=0, le=MAX_COUNTER)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
-Label = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
-Description = Annotated[str, Field(max_length=1000), AfterValidator(_no_nul)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_no_nul)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable_text)]
+Label = Annotated[str, Field(max_length=200), AfterValidator(storable_text)]
+Description = Annotated[str, Field(max_length=1000), AfterValidator(storable_text)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(storable_text)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable_text)]
 # A database id (32-bit signed integer column): anything larger cannot exist.
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]

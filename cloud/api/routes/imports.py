@@ -8,6 +8,7 @@ from cloud.crud.scope import target_site
 from cloud.errors import Invalid
 from cloud.importer.models import MAX_IMPORT_CHARS, ImportReport, ImportRequest
 from cloud.importer.service import import_csv
+from cloud.models.common import storable_text
 
 router = APIRouter(prefix="/import", tags=["import"])
 
@@ -20,8 +21,10 @@ def import_directory(
     refused line (nothing written). dry_run=true checks and reports without writing."""
     if len(body.csv) > MAX_IMPORT_CHARS:
         raise Invalid("csv", f"larger than {MAX_IMPORT_CHARS} characters: split the file")
-    if "\x00" in body.csv:
-        raise Invalid("csv", "the CSV contains NUL characters")
+    try:  # checked here, not in the model, so that the 422 does not echo the whole file back
+        storable_text(body.csv)
+    except ValueError as error:
+        raise Invalid("csv", f"the CSV cannot be stored: {error}") from None
     site = target_site(session=session, operator=operator, requested=body.site_id)
     report = import_csv(session=session, operator=operator, site=site, text=body.csv, dry_run=body.dry_run)
     if report.errors:
