@@ -4,8 +4,10 @@ is spelled."""
 
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
+from cloud.crud import credentials
 from tests.cloud.conftest import Api
 from tests.cloud.helpers import card_hex, database_state, entries, make_door, make_rule, make_user
 
@@ -164,3 +166,26 @@ def test_one_credential_per_site_however_it_is_spelled(
         json={"user_id": carol["id"], "kind": "felica", "identifier": "0A1B2C3D4E5F6071"},
     )
     assert there["cred_hash"] != operator.ok("GET", "/credentials")["data"][0]["cred_hash"]
+
+
+def test_a_race_past_the_uniqueness_check_is_409_and_writes_nothing(
+    operator: Api, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests enrolling one card at once both pass the service's check; the database's unique
+    (site, hash) constraint refuses the second. Simulated by disabling the check for the second request."""
+    alice, bob = make_user(operator, "Alice"), make_user(operator, "Bob")
+    operator.ok(
+        "POST",
+        "/credentials",
+        201,
+        json={"user_id": alice["id"], "kind": "felica", "identifier": "0102030405060708"},
+    )
+    make_rule(operator, user_id=bob["id"], door_id=make_door(operator)["id"])
+    before = database_state(db)
+    monkeypatch.setattr(credentials, "taken_in_site", lambda **_: None)
+    response = operator.post(
+        "/credentials", json={"user_id": bob["id"], "kind": "felica", "identifier": "0102030405060708"}
+    )
+    assert response.status_code == 409 and "retry" in response.json()["detail"]
+    assert "0102030405060708" not in response.text
+    assert database_state(db) == before
