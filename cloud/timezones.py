@@ -12,6 +12,8 @@ from shared_schema.schedule import MAX_OFFSET_ENTRIES
 
 _STEP_S = 3600
 _DAYS_PER_MONTH = 31
+# datetime stops at the end of year 9999; a table must end before it (a few months of margin).
+LAST_TABLE_START = int(datetime(9999, 6, 1, tzinfo=UTC).timestamp())
 
 
 def _offset_minutes(zone: ZoneInfo, ts: int) -> int:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from cloud.timezones import LAST_TABLE_START
+from shared_schema.messages import MAX_COUNTER
 from tests.cloud.conftest import Api
 from tests.cloud.helpers import card_hex, ingest, make_door, make_rule, make_user
 
@@ -160,3 +162,16 @@ def test_csv_export_defuses_spreadsheet_formulas_from_the_locks(db: Engine, oper
     assert [row["reason"] for row in reversed(rows)] == ["'" + r for r in reasons[:-1]] + ["plain"]
     # The JSON list keeps the stored text as it is.
     assert [e["reason"] for e in reversed(_pages(operator, 50))] == reasons
+
+
+def test_who_can_enter_answers_up_to_year_9999_and_refuses_later(admin: Api) -> None:
+    paris = admin.ok("POST", "/sites", 201, json={"name": "Paris", "timezone": "Europe/Paris"})
+    door = make_door(admin, site_id=paris["id"])
+    user = make_user(admin, "Alice", site_id=paris["id"], card=card_hex())
+    make_rule(admin, user_id=user["id"], door_id=door["id"], site_id=paris["id"], windows=[[127, 0, 1440]])
+    path = f"/doors/{door['id']}/who-can-enter"
+    for at in (0, LAST_TABLE_START, "9999-05-31T12:00:00Z"):
+        assert admin.ok("GET", path, params={"at": at})["count"] == 1, at
+    for at in (LAST_TABLE_START + 1, 253_402_300_799, 10**12, MAX_COUNTER, "9999-12-31T23:59:59Z"):
+        response = admin.get(path, params={"at": at})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "at"], at

@@ -19,12 +19,14 @@ from cloud.commands import service as commands
 from cloud.commands.models import CommandCreate, CommandPublic, CommandsPublic
 from cloud.crud import doors as service
 from cloud.crud.scope import get_visible
+from cloud.errors import Invalid
 from cloud.models.common import now_ts
 from cloud.models.door import Door, DoorCreate, DoorCreated, DoorPublic, DoorsPublic, DoorUpdate
 from cloud.models.site import Site
 from cloud.permissions.models import EffectivePermissionsPublic, WhoCanEnterPublic
 from cloud.permissions.service import door_permissions
 from cloud.permissions.who import who_can_enter
+from cloud.timezones import LAST_TABLE_START
 
 router = APIRouter(prefix="/doors", tags=["doors"])
 
@@ -92,6 +94,8 @@ def read_who_can_enter(
     site = session.get(Site, door.site_id)
     assert site is not None
     instant = to_unix(at, "at")
+    if instant is not None and instant > LAST_TABLE_START:
+        raise Invalid("at", "instant out of range (before June 9999)", location="query")
     return who_can_enter(session=session, door=door, site=site, at=now_ts() if instant is None else instant)
 
 
