@@ -56,19 +56,19 @@ def check_unique(*, session: Session, site_id: int, cred_hash: str) -> None:
         raise Conflict(f"this credential is already enrolled in the site (credential {other})")
 
 
+def _owner(*, session: Session, user_id: int, site_id: int) -> User:
+    """The user a body names as the credential's owner: one of the site's (422 on user_id otherwise)."""
+    return get_in_site(
+        session=session, model=User, obj_id=user_id, site_id=site_id, field="user_id", entity="user"
+    )
+
+
 def create_credential(
     *, session: Session, operator: Operator, site: Site, credential_in: CredentialCreate
 ) -> tuple[Credential, str | None]:
     """The new credential and, for a phone, its token (hex) to show once."""
     assert site.id is not None
-    user = get_in_site(
-        session=session,
-        model=User,
-        obj_id=credential_in.user_id,
-        site_id=site.id,
-        field="user_id",
-        entity="user",
-    )
+    user = _owner(session=session, user_id=credential_in.user_id, site_id=site.id)
     identifier, cred_hash, token = prepare_credential(
         site=site, kind=credential_in.kind, identifier=credential_in.identifier
     )
@@ -104,14 +104,7 @@ def update_credential(
     before = snapshot(CredentialPublic, credential_public(credential))
     previous_user = credential.user_id
     if credential_in.user_id is not None:
-        get_in_site(
-            session=session,
-            model=User,
-            obj_id=credential_in.user_id,
-            site_id=credential.site_id,
-            field="user_id",
-            entity="user",
-        )
+        _owner(session=session, user_id=credential_in.user_id, site_id=credential.site_id)
         credential.user_id = credential_in.user_id
     if credential_in.label is not None:
         credential.label = credential_in.label
