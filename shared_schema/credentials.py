@@ -4,10 +4,17 @@
 # normalized) truncated to HASH_BYTES, and the lock computes the same hash from what its reader saw.
 #
 # Normalized form = one kind byte + the raw identifier bytes:
-#   FeliCa IDm        b"F" + 8 bytes                  low assurance (IDm is readable by anyone, clonable)
-#   ISO14443A UID     b"A" + 4, 7 or 10 bytes         low assurance (UID is clonable)
-#   phone             b"P" + 16 bytes                 standard assurance (a random secret token issued
+#   FeliCa IDm        b"F" + 8 bytes                  assurance "uid" (IDm is readable by anyone, clonable)
+#   ISO14443A UID     b"A" + 4, 7 or 10 bytes         assurance "uid" (UID is clonable)
+#   phone             b"P" + 16 bytes                 assurance "token" (a random secret token issued
 #                                                     by the cloud and held by the phone app)
+#
+# Assurance levels, weakest first (a door may require a minimum; docs/SECURITY.md):
+#   nuid       an identifier known not to be unique: a MIFARE NUID (4-byte UID whose first byte ends in
+#              0xF) or a FeliCa IDm in the 02FE range any Android app may emulate (HCE-F)
+#   uid        a card's UID or IDm: unique, but readable and clonable
+#   token      a phone's random token, issued by the cloud
+#   challenge  a phone key that answers a fresh challenge (mobile keys)
 import binascii
 
 from shared_schema.hmac_sha256 import hmac_sha256
@@ -17,8 +24,11 @@ KIND_ISO14443A = "iso14443a"
 KIND_PHONE = "phone"
 KINDS = (KIND_FELICA, KIND_ISO14443A, KIND_PHONE)
 
-ASSURANCE_LOW = "low"
-ASSURANCE_STANDARD = "standard"
+ASSURANCE_NUID = "nuid"
+ASSURANCE_UID = "uid"
+ASSURANCE_TOKEN = "token"
+ASSURANCE_CHALLENGE = "challenge"
+ASSURANCE_LEVELS = (ASSURANCE_NUID, ASSURANCE_UID, ASSURANCE_TOKEN, ASSURANCE_CHALLENGE)  # weakest first
 
 HASH_BYTES = 16  # 128 bits: ample for a lookup key; halves the lock's flash per credential
 HASH_HEX_CHARS = HASH_BYTES * 2
@@ -38,8 +48,29 @@ class CredentialError(ValueError):
     """A credential that cannot be used; str(error) is a specific, stable code (docs/PROTOCOL.md)."""
 
 
-def assurance(kind):
-    return ASSURANCE_STANDARD if kind == KIND_PHONE else ASSURANCE_LOW
+def assurance(kind, normalized=None):
+    """The assurance level of a credential of `kind`; `normalized` (from normalize()) lets identifiers
+    that are known not to be unique be recognised as "nuid"."""
+    if kind == KIND_PHONE:
+        return ASSURANCE_TOKEN
+    if normalized is not None and not_unique(normalized):
+        return ASSURANCE_NUID
+    return ASSURANCE_UID
+
+
+def not_unique(normalized):
+    """True for identifiers that many cards or phones may present (see the levels above)."""
+    raw = normalized[1:]
+    if normalized[:1] == b"A" and len(raw) == 4 and raw[0] & 0x0F == 0x0F:
+        return True  # MIFARE NUID/ONUID/FNUID: 4-byte UIDs with UID0 = xF are not unique
+    if normalized[:1] == b"F" and raw[:2] == b"\x02\xfe":
+        return True  # HCE-F: Android lets any app choose an IDm in 02FE0000.. - 02FEFFFF..
+    return False
+
+
+def assurance_rank(level):
+    """Position of `level` in ASSURANCE_LEVELS (higher is stronger); -1 if unknown."""
+    return ASSURANCE_LEVELS.index(level) if level in ASSURANCE_LEVELS else -1
 
 
 def parse_identifier(text):

@@ -194,11 +194,14 @@ def credentials() -> dict:
         (KIND_ISO14443A, "04A1B2C3D4E580"),
         (KIND_ISO14443A, "de ad be ef"),
         (KIND_ISO14443A, "04-11-22-33-44-55-66-77-88-99"),
+        (KIND_ISO14443A, "3fa1b2c3"),
+        (KIND_FELICA, "02fe001122334455"),
         (KIND_PHONE, "00112233445566778899aabbccddeeff"),
     ]:
-        cases.append({"kind": kind, "identifier": identifier,
-                      "normalized_hex": normalize(kind, identifier).hex(),
-                      "hash": credential_hash(SITE_KEY, kind, identifier), "assurance": assurance(kind)})
+        normalized = normalize(kind, identifier)
+        cases.append({"kind": kind, "identifier": identifier, "normalized_hex": normalized.hex(),
+                      "hash": credential_hash(SITE_KEY, kind, identifier),
+                      "assurance": assurance(kind, normalized)})
     invalid = []
     for kind, identifier in [
         ("magstripe", "0102030405060708"),

@@ -79,7 +79,7 @@ def build_big_site(session: Session, users: int, doors: int) -> BigSite:
                 "kind": "felica",
                 "identifier": f"{uid:016x}",
                 "cred_hash": f"{sid:08x}{uid:024x}",
-                "assurance": "low",
+                "assurance": "uid",
                 "label": "",
                 "created_at": 0,
             }

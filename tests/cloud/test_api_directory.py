@@ -36,10 +36,10 @@ def test_credential_hash_matches_the_wire_contract(site: dict[str, Any], operato
     )
     key = bytes.fromhex(site["site_key"])
     assert card["cred_hash"] == credential_hash(key, "iso14443a", "04a1b2c3d4e5f6")
-    assert card["assurance"] == assurance("iso14443a") == "low"
+    assert card["assurance"] == assurance("iso14443a") == "uid"
     assert card["token"] is None and "identifier" not in card
     phone = operator.ok("POST", "/credentials", 201, json={"user_id": user["id"], "kind": "phone"})
-    assert phone["assurance"] == "standard"
+    assert phone["assurance"] == "token"
     assert phone["cred_hash"] == credential_hash(key, "phone", phone["token"])
     assert len(bytes.fromhex(phone["token"])) == 16
     shown = operator.ok("GET", f"/credentials/{phone['id']}")

@@ -146,7 +146,7 @@ def test_credential_hashes_and_normalization():
         normalized = normalize(case["kind"], case["identifier"])
         assert hexlify(normalized).decode() == case["normalized_hex"], case
         assert credential_hash(site_key, case["kind"], case["identifier"]) == case["hash"], case
-        assert assurance(case["kind"]) == case["assurance"], case
+        assert assurance(case["kind"], normalized) == case["assurance"], case
 
 
 def test_unusable_credentials_get_their_specific_error():
