@@ -7,6 +7,20 @@
 MAX_MESSAGE_BYTES = 4096
 MAX_COUNTER = (1 << 53) - 1
 MAX_COMMAND_LIFETIME_S = 600
+# Protocol v2 (docs/PROTOCOL.md): every downlink expires within this many seconds of being issued.
+MAX_DOWNLINK_LIFETIME_S = 600
+# A "time" answer must arrive within this many seconds of the hello whose nonce it echoes.
+TIME_CHALLENGE_TTL_S = 30
+NONCE_BYTES = 16
+MAC_HEX_CHARS = 64
+MIN_MESSAGE_BYTES = MAC_HEX_CHARS + 2
+# Byte-level pre-scan of a message body, applied after the MAC and before any parsing.
+MAX_DEPTH = 6
+MAX_NUMBER_DIGITS = 16
+MAX_STRING_CHARS = 64
+MAX_VALUES = 1024
+# One credential may have several entries on a lock (the exact union of its grants); a lock opens if any allows.
+MAX_ENTRIES_PER_CRED = 8
 MAX_DEVICE_ID_CHARS = 32
 # Sized so that the worst-case entry (8 windows, full validity) still fits: see test_vectors.
 MAX_ENTRIES_PER_CHUNK = 16
@@ -22,6 +36,7 @@ MODES = ("normal", "passage", "lockdown")
 COMMAND_ACTIONS = ("unlock", "lock")
 BOOT_REASONS = ("power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown")
 TIME_SOURCES = ("none", "ntp", "cloud", "rtc")
+STORE_STATUSES = ("ok", "missing", "corrupt")
 # Append only: the lock's event log stores a type as its index in this tuple, so reordering or removing
 # one would change the meaning of records already on flash.
 EVENT_TYPES = (
