@@ -17,7 +17,7 @@
 #   challenge  a phone key that answers a fresh challenge (mobile keys)
 import binascii
 
-from shared_schema.hmac_sha256 import hmac_sha256
+from shared_schema.hmac_sha256 import HmacKey, hmac_sha256
 
 KIND_FELICA = "felica"
 KIND_ISO14443A = "iso14443a"
@@ -31,6 +31,8 @@ ASSURANCE_CHALLENGE = "challenge"
 ASSURANCE_LEVELS = (ASSURANCE_NUID, ASSURANCE_UID, ASSURANCE_TOKEN, ASSURANCE_CHALLENGE)  # weakest first
 
 HASH_BYTES = 16  # 128 bits: ample for a lookup key; halves the lock's flash per credential
+# K_table = HMAC(device_secret, this): keys the lock's own permission table (docs/PROTOCOL.md "Keys").
+TABLE_KEY_LABEL = b"openakerun/v2/table"
 HASH_HEX_CHARS = HASH_BYTES * 2
 SITE_KEY_MIN_BYTES = 16
 
@@ -118,3 +120,19 @@ def credential_hash_bytes(site_key, normalized):
     that the tap path does not redo the key's HMAC padding (8x faster on MicroPython, half the allocation)."""
     return hmac_sha256(site_key, normalized)[:HASH_BYTES]
 
+
+
+def table_key(device_secret):
+    """K_table of a lock, padded once (HmacKey): what its permission table is keyed with."""
+    return HmacKey(hmac_sha256(device_secret, TABLE_KEY_LABEL))
+
+
+def table_hash_bytes(key, cred_id):
+    """The 16-byte key of a credential in one lock's table: HMAC(K_table, cred_id)[:16].
+    `cred_id` is the 16-byte credential id (credential_hash_bytes); `key` an HmacKey from table_key()."""
+    return hmac_sha256(key, cred_id)[:HASH_BYTES]
+
+
+def table_hash(key, cred_id_hex):
+    """Hex table hash for a hex credential id (what snap/delta entries carry)."""
+    return binascii.hexlify(table_hash_bytes(key, binascii.unhexlify(cred_id_hex))).decode()

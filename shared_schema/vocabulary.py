@@ -19,7 +19,7 @@ MAX_DEPTH = 6
 MAX_NUMBER_DIGITS = 16
 MAX_STRING_CHARS = 64
 MAX_VALUES = 1024
-# One credential may have several entries on a lock (the exact union of its grants); a lock opens if any allows.
+# One credential may have several entries on a lock (the exact union of its grants): any may open.
 MAX_ENTRIES_PER_CRED = 8
 MAX_DEVICE_ID_CHARS = 32
 # Sized so that the worst-case entry (8 windows, full validity) still fits: see test_vectors.
