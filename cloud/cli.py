@@ -6,6 +6,7 @@ import sys
 from cloud.db import make_engine
 from cloud.migrate import DatabaseNotMigrated, current_revision, head_revision, upgrade
 from cloud.settings import Settings
+from cloud.vault.master import MasterKeyError, create_master_key_file
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,7 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         app = create_app()
-    except DatabaseNotMigrated as error:
+    except (DatabaseNotMigrated, MasterKeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     uvicorn.run(app, host=args.host, port=args.port)
@@ -64,6 +65,18 @@ def _keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_init_master(_args: argparse.Namespace) -> int:
+    path = Settings().master_key_file
+    try:
+        create_master_key_file(path)
+    except FileExistsError:
+        print(f"error: {path} already exists: refusing to overwrite a master key (data sealed with it "
+              "would be lost)", file=sys.stderr)
+        return 2
+    print(f"master key written to {path} (mode 0600): back it up apart from the database", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cloud",
@@ -93,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="who or what uses the key")
     create.add_argument("--site", type=int, default=None, help="restrict the key to this site id")
     create.set_defaults(handler=_keys_create)
+    key_commands.add_parser(
+        "init-master",
+        help="create the master key file that seals site keys and device secrets "
+        "(OPENAKERUN_MASTER_KEY_FILE, default var/master.key; mode 0600; never overwrites)",
+    ).set_defaults(handler=_keys_init_master)
     return parser
 
 
