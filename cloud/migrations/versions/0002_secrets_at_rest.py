@@ -6,7 +6,7 @@ Create Date: 2026-12-02 13:00:00
 
 - site.site_key (hex)        -> site.site_key_sealed (AES-256-GCM under the master key, bound to the row)
 - door.device_secret (hex)   -> door_key row: generation 1, sealed; door.epoch = 1 (provisioned once),
-                                door.retired_at = 0. No broker account yet: POST /doors/{id}/provision makes one.
+                                door.retired_at = 0. No broker account yet (POST /doors/{id}/provision).
 - credential.identifier      -> credential.identifier_hint ("felica:****CDEF", none for phones) and
                                 not_unique; assurance recomputed (recognises non-unique identifiers). The
                                 identifier column (phone tokens included) is dropped: cred_hash stays.
@@ -43,7 +43,7 @@ def _sealer_if_needed(bind: sa.Connection) -> Sealer | None:
         return active_sealer()
     except MasterKeyError as error:
         raise MasterKeyError(
-            f"migration 0002 seals the existing site keys and device secrets and needs the master key: {error}"
+            f"migration 0002 seals existing site keys and device secrets and needs the master key: {error}"
         ) from None
 
 
@@ -61,7 +61,8 @@ def _fill(bind: sa.Connection, sealer: Sealer | None) -> None:
     for site_id, key_hex in bind.execute(sa.text("SELECT id, site_key FROM site")).all():
         assert sealer is not None
         sealed = sealer.seal(bytes.fromhex(key_hex), table="site", column="site_key", row=site_id)
-        bind.execute(sa.text("UPDATE site SET site_key_sealed = :s WHERE id = :i"), {"s": sealed, "i": site_id})
+        update = sa.text("UPDATE site SET site_key_sealed = :s WHERE id = :i")
+        bind.execute(update, {"s": sealed, "i": site_id})
     for door_id, secret_hex in bind.execute(sa.text("SELECT id, device_secret FROM door")).all():
         assert sealer is not None
         sealed = sealer.seal(bytes.fromhex(secret_hex), table="door_key", column="secret", row=f"{door_id}/1")
