@@ -22,12 +22,12 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """alembic upgrade head on this engine (idempotent)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """alembic upgrade to `revision` (default head) on this engine (idempotent)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def head_revision() -> str | None:
