@@ -74,8 +74,11 @@ def _keys_init_master(_args: argparse.Namespace) -> int:
     try:
         create_master_key_file(path)
     except FileExistsError:
-        print(f"error: {path} already exists: refusing to overwrite a master key (data sealed with it "
-              "would be lost)", file=sys.stderr)
+        print(
+            f"error: {path} already exists: refusing to overwrite a master key (data sealed with it "
+            "would be lost)",
+            file=sys.stderr,
+        )
         return 2
     print(f"master key written to {path} (mode 0600): back it up apart from the database", file=sys.stderr)
     return 0

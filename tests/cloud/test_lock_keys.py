@@ -45,7 +45,12 @@ def test_a_new_door_answers_its_provisioning_bundle_once(
     assert (bundle["key_generation"], bundle["epoch"]) == (1, 1)
     assert bundle["site_key"] == site["site_key"]
     assert bundle["broker_username"] == door["device_id"] and len(bundle["broker_password"]) >= 32
-    assert (door["epoch"], door["key_generation"], door["rekey_state"], door["retired"]) == (1, 1, "none", False)
+    assert (door["epoch"], door["key_generation"], door["rekey_state"], door["retired"]) == (
+        1,
+        1,
+        "none",
+        False,
+    )
     later = operator.ok("GET", f"/doors/{door['id']}")
     assert "provisioning" not in later and "device_secret" not in later
     with Session(db) as session:
@@ -58,7 +63,9 @@ def test_a_new_door_answers_its_provisioning_bundle_once(
         assert not mosquitto_hash_matches(bundle["broker_password"] + "x", key.broker_password_hash)
 
 
-def test_provisioning_again_replaces_secret_and_password_and_bumps_the_epoch(operator: Api, db: Engine) -> None:
+def test_provisioning_again_replaces_secret_and_password_and_bumps_the_epoch(
+    operator: Api, db: Engine
+) -> None:
     door = make_door(operator)
     first = door["provisioning"]
     second = operator.ok("POST", f"/doors/{door['id']}/provision")
@@ -80,7 +87,12 @@ def test_rotation_runs_pending_delivered_confirmed_without_a_gap(operator: Api, 
     door = make_door(operator)
     old = bytes.fromhex(door["device_secret"])
     started = operator.ok("POST", f"/doors/{door['id']}/rotate-secret", 202)
-    assert started == {"door_id": door["id"], "key_generation": 1, "next_generation": 2, "rekey_state": "pending"}
+    assert started == {
+        "door_id": door["id"],
+        "key_generation": 1,
+        "next_generation": 2,
+        "rekey_state": "pending",
+    }
     refused = operator.post(f"/doors/{door['id']}/rotate-secret")
     assert refused.status_code == 409 and "in flight" in refused.json()["detail"]
     with Session(db) as session:
@@ -123,7 +135,9 @@ def _door_key_dump(db: Engine) -> str:
         return repr(connection.execute(text("SELECT * FROM door_key")).all())
 
 
-def test_provisioning_during_a_rotation_never_reuses_the_generation_in_flight(operator: Api, db: Engine) -> None:
+def test_provisioning_during_a_rotation_never_reuses_the_generation_in_flight(
+    operator: Api, db: Engine
+) -> None:
     door = make_door(operator)
     operator.ok("POST", f"/doors/{door['id']}/rotate-secret", 202)
     bundle = operator.ok("POST", f"/doors/{door['id']}/provision")
@@ -152,9 +166,7 @@ def test_site_rotation_rotates_every_lock_that_can_and_says_why_not_the_others(
         assert pending is not None and pending.gen == 2
 
 
-def test_a_retired_door_has_no_keys_no_broker_account_and_accepts_nothing(
-    operator: Api, db: Engine
-) -> None:
+def test_a_retired_door_has_no_keys_no_broker_account_and_accepts_nothing(operator: Api, db: Engine) -> None:
     door, other = make_door(operator), make_door(operator)
     operator.ok("POST", f"/doors/{door['id']}/rotate-secret", 202)
     retired = operator.ok("POST", f"/doors/{door['id']}/retire")
