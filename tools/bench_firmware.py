@@ -269,9 +269,9 @@ BOOT_MODULES = (
     "asyncio", "machine", "shared_schema", "shared_schema.vocabulary", "shared_schema.hmac_sha256",
     "shared_schema.credentials", "shared_schema.schedule",
     "core", "core.fsutil", "core.config", "core.reasons", "core.state", "core.clock", "core.permformat",
-    "core.permwriter", "core.permread", "core.permstore", "core.eventlog", "core.site", "core.decision",
-    "core.thumbturn",
-    "core.app",
+    "core.permwriter", "core.permread", "core.permstore", "core.eventlog", "core.site", "core.keys",
+    "core.decision", "core.thumbturn",
+    "core.cloudapi", "core.app",
     "drivers", "drivers.inputs", "drivers.servo", "drivers.signals", "drivers.pn532", "drivers.pn532_i2c",
     "hal", "hal.esp32",
 )
