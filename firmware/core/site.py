@@ -2,10 +2,12 @@
 # the UTC-offset table and the instant `until` which it is known), starting from config.json and persisted
 # in site.json so that, for example, lockdown survives a reboot.
 #
-# site.json is small, rewritten only when the cloud changes something, atomically (tmp + rename). A file
-# that cannot be parsed or checked is ignored and reported as "corrupt". When the cloud had set the settings
+# site.json is small, rewritten only when the cloud changes something, atomically (tmp + rename): the CRC32
+# of the JSON text as 8 hex digits, then the text. A file whose CRC does not match, or that cannot be parsed
+# or checked, is ignored and reported as "corrupt" (a flipped digit must not shift a window silently). When the cloud had set the settings
 # (state flag site_set) and site.json is missing or corrupt, the site is UNKNOWN: the lock decides as in
 # lockdown and refuses time-limited grants (site_unknown) until both a config and a time arrive again.
+import binascii
 import json
 
 from core import fsutil
@@ -55,7 +57,9 @@ class Site:
         if raw is None:
             return "missing"
         try:
-            saved = json.loads(raw)
+            if int(raw[:8], 16) != binascii.crc32(raw[8:]):
+                return "corrupt"
+            saved = json.loads(raw[8:])
         except ValueError:
             return "corrupt"
         if not isinstance(saved, dict):
@@ -77,7 +81,8 @@ class Site:
             "ver": self.ver, "mode": self.mode, "passage": self.passage, "unlock_s": self.unlock_s,
             "held_s": self.held_s, "offsets": self.offsets, "until": self.until,
         }
-        fsutil.write_atomic(self.path, json.dumps(data).encode())
+        text = json.dumps(data).encode()
+        fsutil.write_atomic(self.path, b"%08x" % binascii.crc32(text) + text)
 
     @staticmethod
     def _check_config(payload):
