@@ -47,7 +47,9 @@ from core.permformat import entry_hash
 CHUNK = 16
 # Padded once, as LockApp does at boot (core.app.parse_site_key), so the tap path is measured as it runs.
 from shared_schema.hmac_sha256 import HmacKey
+from shared_schema.credentials import table_key
 SITE_KEY = HmacKey(b"bench-site-key-0123456789abcdef")
+TABLE_KEY = table_key(b"bench-device-secret-0123456789ab")
 
 
 def fake_hash(n):
@@ -85,7 +87,7 @@ parts = (size + CHUNK - 1) // CHUNK
 t0 = time.ticks_ms()
 for i in range(parts):
     chunk = [entry(n) for n in range(i * CHUNK, min(size, (i + 1) * CHUNK))]
-    result = store.snapshot_chunk(1, i, parts, chunk)
+    result = store.snapshot_chunk(1, 1, i, parts, chunk)
 chunk = None
 build_ms = time.ticks_diff(time.ticks_ms(), t0)
 assert result == "applied" and store.count == size, result
@@ -104,7 +106,7 @@ for _ in range(TRIALS):  # best of TRIALS: the host is shared, the minimum is th
     t0 = time.ticks_us()
     for _ in range(ROUNDS):
         for key in keys:
-            v = decide(store, key, now, offsets, "normal")
+            v = decide(store, key, now, offsets, None, "normal")
     hit_us = min(hit_us, time.ticks_diff(time.ticks_us(), t0) / (M * ROUNDS))
 assert v.granted or v.reason == "outside_schedule"
 
@@ -116,14 +118,16 @@ for _ in range(TRIALS):
     t0 = time.ticks_us()
     for _ in range(ROUNDS):
         for uid in uids:
-            v = tap_verdict(store, SITE_KEY, "iso14443a", uid, now, offsets, "normal")
+            v = tap_verdict(store, SITE_KEY, TABLE_KEY, "iso14443a", uid, now, offsets, None, "normal")
     tap_us = min(tap_us, time.ticks_diff(time.ticks_us(), t0) / (len(uids) * ROUNDS))
 assert v.reason == "unknown_credential"
 
 
 
-hit_alloc = allocated(lambda: decide(store, keys[7], now, offsets, "normal"))
-tap_alloc = allocated(lambda: tap_verdict(store, SITE_KEY, "iso14443a", uids[3], now, offsets, "normal"))
+hit_alloc = allocated(lambda: decide(store, keys[7], now, offsets, None, "normal"))
+tap_alloc = allocated(
+    lambda: tap_verdict(store, SITE_KEY, TABLE_KEY, "iso14443a", uids[3], now, offsets, None, "normal")
+)
 v = None
 gc.collect()
 steady = gc.mem_alloc()
@@ -146,6 +150,7 @@ class CountingFile:
 # A delta merged in steps (what app.apply_delta runs): the whole merge + read-back check, and the longest
 # step, which is the longest a tap at the door waits for the loop while the update runs.
 adds = sorted([entry(size + 1 + n) for n in range(10)], key=lambda e: e[0])
+gc.collect()
 steps = store.delta_steps(1, 2, adds, [fake_hash(n) for n in range(0, size, max(1, size // 10))][:10])
 longest_us = 0
 count_steps = 0
