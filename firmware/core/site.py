@@ -1,12 +1,13 @@
 # Site settings the cloud can change (config: version, mode, passage windows, unlock/held-open times; time:
-# the UTC-offset table and the instant `until` which it is known), starting from config.json and persisted
-# in site.json so that, for example, lockdown survives a reboot.
+# the UTC-offset table and the instant `until` up to which it is known), starting from config.json and
+# persisted in site.json so that, for example, lockdown survives a reboot.
 #
 # site.json is small, rewritten only when the cloud changes something, atomically (tmp + rename): the CRC32
 # of the JSON text as 8 hex digits, then the text. A file whose CRC does not match, or that cannot be parsed
-# or checked, is ignored and reported as "corrupt" (a flipped digit must not shift a window silently). When the cloud had set the settings
-# (state flag site_set) and site.json is missing or corrupt, the site is UNKNOWN: the lock decides as in
-# lockdown and refuses time-limited grants (site_unknown) until both a config and a time arrive again.
+# or checked, is ignored and reported as "corrupt" (a flipped digit must not shift a window silently).
+# When the cloud had set the settings (state flag site_set) and site.json is missing or corrupt, the site is
+# UNKNOWN: the lock decides as in lockdown and refuses time-limited grants (site_unknown) until both a
+# config and a time arrive again.
 import binascii
 import json
 
