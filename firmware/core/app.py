@@ -62,6 +62,7 @@ class LockApp(CloudApi):
             boot_notes.append("reprovisioned")
         self.keys = Keys(data_dir, secret, int_setting(config, "key_gen", 1, 0xFFFFFFFF), self.epoch)
         self.store = PermStore(data_dir)
+        self.keys.table_key(self.store.generation)  # derived now rather than on the first tap
         if hw.watchdog is not None:
             self.store.on_progress = hw.watchdog.feed  # long store updates must not trip the watchdog
         self.max_credentials = int_setting(config, "max_credentials", 16, 1000000)

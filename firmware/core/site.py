@@ -44,9 +44,10 @@ class Site:
         self.until = None  # the offset table is known up to this instant (None: config's table, no limit)
         self.unlock_s = int_setting(config, "unlock_seconds", 1, 60)
         self.held_s = int_setting(config, "held_open_seconds", 5, 3600)
+        self._need_config = self._need_time = False
         self.status = self._load()
-        lost = site_set and self.status != "ok"
-        self._need_config = self._need_time = lost
+        if site_set and self.status != "ok":
+            self._need_config = self._need_time = True
 
     @property
     def unknown(self):
@@ -74,6 +75,11 @@ class Site:
             self._take_config(saved)
         if offsets is not None:
             self.offsets, self.until = offsets, until
+        # Still waiting for what a loss took (a config came back, the time not yet): survives a reboot.
+        waiting = saved.get("waiting", 0)
+        if _uint_error(waiting, 0, 3):
+            return "corrupt"
+        self._need_config, self._need_time = bool(waiting & 1), bool(waiting & 2)
         return "ok"
 
     def save(self):
@@ -81,6 +87,7 @@ class Site:
         data = {
             "ver": self.ver, "mode": self.mode, "passage": self.passage, "unlock_s": self.unlock_s,
             "held_s": self.held_s, "offsets": self.offsets, "until": self.until,
+            "waiting": (1 if self._need_config else 0) | (2 if self._need_time else 0),
         }
         text = json.dumps(data).encode()
         fsutil.write_atomic(self.path, b"%08x" % binascii.crc32(text) + text)
@@ -121,14 +128,14 @@ class Site:
             return error
         if payload.get("ver", 0) < self.ver:
             return "config_rollback"
-        old = (self.ver, self.mode, self.passage, self.unlock_s, self.held_s)
+        old = (self.ver, self.mode, self.passage, self.unlock_s, self.held_s, self._need_config)
         self._take_config(payload)
+        self._need_config = False
         try:
             self.save()
         except OSError:
-            self.ver, self.mode, self.passage, self.unlock_s, self.held_s = old
+            self.ver, self.mode, self.passage, self.unlock_s, self.held_s, self._need_config = old
             raise
-        self._need_config = False
         return None
 
     def set_offsets(self, offsets, until):
@@ -136,14 +143,13 @@ class Site:
         error = self.offsets_error(offsets, until)
         if error:
             return error
-        old = (self.offsets, self.until)
-        self.offsets, self.until = offsets, until
+        old = (self.offsets, self.until, self._need_time)
+        self.offsets, self.until, self._need_time = offsets, until, False
         try:
             self.save()
         except OSError:
-            self.offsets, self.until = old
+            self.offsets, self.until, self._need_time = old
             raise
-        self._need_time = False
         return None
 
     def decision_mode(self):

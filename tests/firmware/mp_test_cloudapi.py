@@ -241,3 +241,21 @@ def test_hello_has_every_v2_field():
     hw2 = fwhw.FakeHardware(fwenv.temp_dir())
     bare = LockApp(hw2, {})
     assert bare.downlink_keys() == [] and bare.hello_payload()["kg"] == 0
+
+
+def test_lost_site_settings_hold_until_both_config_and_time_are_back_across_reboots():
+    hw, app = _app()
+    config = {"ver": 4, "mode": "normal", "passage": [], "unlock_s": 5, "held_s": 30}
+    assert app.apply_config(config)["ok"]
+    os.remove(hw.data_dir + "/site.json")
+    hw, app = fwapp.reboot(hw)
+    assert app.site.unknown and app.hello_payload()["mode"] == "lockdown" and app.hello_payload()["cv"] == 0
+    assert (_reason(app, 1), _reason(app, 2), _reason(app, 3)) == ("site_unknown", "ok", "site_unknown")
+    assert app.apply_config(config)["ok"]
+    hw, app = fwapp.reboot(hw)  # the config is back, the time not yet: still unknown after a reboot
+    assert app.site.unknown and _reason(app, 1) == "site_unknown"
+    assert app.apply_time(NOW, UTC, UNTIL) is None
+    assert not app.site.unknown and _reason(app, 1) == "ok" and _reason(app, 3) == "ok"
+    assert fwapp.events(app)[-3][2:] == ["mode", "", "normal"]  # out of the held lockdown, logged
+    hw, app = fwapp.reboot(hw)
+    assert not app.site.unknown and app.hello_payload()["mode"] == "normal"
