@@ -26,7 +26,7 @@ REASONS = (
     "lock_failed", "power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown", "normal", "store_corrupt",
     "state_corrupt", "not_provisioned", "jam_cleared",
     # protocol v2: trust and state loss
-    SITE_UNKNOWN, OFFSETS_EXPIRED, STORAGE_ERROR, "state_missing", "site_corrupt", "keys_corrupt",
+    SITE_UNKNOWN, OFFSETS_EXPIRED, STORAGE_ERROR, "site_corrupt", "keys_corrupt",
     "reprovisioned",
 )
 
