@@ -22,6 +22,8 @@ REASONS = (
     "door_sensor", "timer", "door_closed", "exit_button", "remote", "passage", "retry", "unlock_failed",
     "lock_failed", "power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown", "normal", "store_corrupt",
     "state_corrupt", "not_provisioned", "jam_cleared",
+    # door forced open while the bolt was locked (event type tamper)
+    "forced",
 )
 
 

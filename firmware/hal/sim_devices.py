@@ -1,9 +1,13 @@
-# Simulated devices for the unix port: reader, thumb-turn servo, door switch, exit button, LED/buzzer,
-# watchdog and clock. Each has the interface the core expects of its ESP32 counterpart (hw.reader.poll(),
-# hw.actuator.move()...); what the world does to them arrives through the control channel (hal/sim_channel.py)
-# and what they do is broadcast through `hw.broadcast(kind, fields)`.
+# Simulated devices for the unix port: reader, thumb-turn servo or relay, door switch, exit button,
+# LED/buzzer, watchdog and clock. Each has the interface the core expects of its ESP32 counterpart
+# (hw.reader.poll(), hw.actuator.move()...); what the world does to them arrives through the control channel
+# (hal/sim_channel.py) and what they do is broadcast through `hw.broadcast(kind, fields)`. Where the board
+# runs a driver over a pin (the PN532, the relay, the debounced door switch and exit button), the simulator
+# runs the same driver over a simulated pin.
 import time
 
+from drivers import relay
+from drivers.inputs import DebouncedButton, DebouncedSwitch
 from drivers.pn532 import PN532, CardPoller
 from drivers.pn532_uart import UARTTransport
 
@@ -90,28 +94,178 @@ class SimActuator:
         return self.position == position
 
 
-class SimDoor:
-    """hw.door: a reed switch the control channel opens and closes."""
+class SimPin:
+    """A GPIO of the simulated board, with the machine.Pin calls the drivers use: value(), irq()."""
 
-    def __init__(self):
-        self.open = False
+    def __init__(self, level):
+        self.level = level
+        self._handler = None
+
+    def value(self, level=None):
+        if level is None:
+            return self.level
+        self.level = level
+
+    def irq(self, handler=None, trigger=None):
+        self._handler = handler
+
+    def drive(self, level):
+        """The outside world sets an input's level; a change is an edge, which fires the interrupt."""
+        if level != self.level:
+            self.level = level
+            if self._handler is not None:
+                self._handler(self)
+
+
+class SimDoor:
+    """hw.door: a reed switch on a simulated pin, read through the board's debounce driver (drivers/inputs.py),
+    so door_open_level and door_debounce_ms mean what they mean on the board."""
+
+    def __init__(self, hw, open_level=1, debounce_ms=100):
+        self.open = False  # the door itself, as the control channel last set it
+        self.open_level = open_level
+        self.pin = SimPin(1 - open_level)
+        self.switch = DebouncedSwitch(self.pin, hw.ticks_ms, hw.ticks_diff, debounce_ms, open_level)
+        self.pin.irq(self.switch.irq)
+
+    def set_open(self, is_open):
+        self.open = is_open
+        self.pin.drive(self.open_level if is_open else 1 - self.open_level)
 
     def is_open(self):
-        return self.open
+        return self.switch.is_open()
 
 
 class SimButton:
-    """hw.exit_button: a press latched by the control channel, taken once."""
+    """hw.exit_button: a push button on a simulated pin, read through the board's debounce driver. press()
+    holds it down for press_ms (released by step(), from the housekeeping task); a press shorter than the
+    debounce time is not counted, as on the board."""
 
-    def __init__(self):
-        self._pressed = False
+    def __init__(self, hw, active=0, debounce_ms=50, press_ms=200):
+        self._hw = hw
+        self.active = active
+        self.press_ms = press_ms
+        self.pin = SimPin(1 - active)
+        self.button = DebouncedButton(self.pin, hw.ticks_ms, hw.ticks_diff, debounce_ms, active)
+        self.pin.irq(self.button.irq)
+        self._pressed_at = None
+        self._hold_ms = press_ms
 
-    def press(self):
-        self._pressed = True
+    def press(self, hold_ms=None):
+        self._hold_ms = self.press_ms if hold_ms is None else hold_ms
+        self._pressed_at = self._hw.ticks_ms()
+        self.pin.drive(self.active)
+
+    def step(self):
+        if self._pressed_at is None:
+            return
+        if self._hw.ticks_diff(self._hw.ticks_ms(), self._pressed_at) >= self._hold_ms:
+            self._pressed_at = None
+            self.pin.drive(1 - self.active)
 
     def take_press(self):
-        pressed, self._pressed = self._pressed, False
-        return pressed
+        self.step()
+        return self.button.take_press()
+
+
+class SimRelayOutput:
+    """The relay's output pin: built at the released level (as machine.Pin(n, Pin.OUT, value=inactive)),
+    and every level change is broadcast as a "relay" report."""
+
+    def __init__(self, hw, active):
+        self._hw = hw
+        self.active = active
+        self.level = 1 - active
+        self.changes = 0
+
+    def value(self, level=None):
+        if level is None:
+            return self.level
+        if level != self.level:
+            self.level = level
+            self.changes += 1
+            self._hw.broadcast("relay", {"level": level, "energised": level == self.active})
+
+
+class SimLockContact:
+    """A lock-state contact (relay_feedback_pin): shows unlocked travel_ms after the relay energises and
+    locked travel_ms after it releases; frozen while the actuator is jammed."""
+
+    def __init__(self, owner, output, locked_level, travel_ms):
+        self._owner = owner
+        self._output = output
+        self.locked_level = locked_level
+        self.travel_ms = travel_ms
+        self.locked = True
+        self._energised = False
+        self._changed_at = 0
+
+    def step(self):
+        hw = self._owner.hw
+        energised = self._output.level == self._output.active
+        if energised != self._energised:
+            self._energised = energised
+            self._changed_at = hw.ticks_ms()
+        if self._owner.jammed or self.locked != energised:
+            return
+        if hw.ticks_diff(hw.ticks_ms(), self._changed_at) >= self.travel_ms:
+            self.locked = not energised
+            hw.broadcast("actuator", {"at": "lock" if self.locked else "unlock"})
+
+    def value(self):
+        self.step()
+        return self.locked_level if self.locked else 1 - self.locked_level
+
+
+class SimRelayActuator:
+    """hw.actuator with "actuator": "relay": the board's relay driver (drivers/relay.py) on a simulated output
+    pin, configured by the same relay_* keys; a relay_feedback_pin (any number) adds a simulated lock-state
+    contact. Moves are broadcast as for the servo ("actuator" reports), the pin level as "relay" reports."""
+
+    def __init__(self, hw, config, travel_ms):
+        self.hw = hw
+        active = relay.active_level(config)
+        self.output = SimRelayOutput(hw, active)
+        mode, pulse_ms, fail_safe, locked_level = relay.settings(config)
+        self.contact = None
+        if config.get("relay_feedback_pin") is not None:
+            self.contact = SimLockContact(self, self.output, locked_level, travel_ms)
+        self.driver = relay.Relay(self.output, active, hw.ticks_ms, hw.ticks_diff, mode, pulse_ms, fail_safe,
+                                  self.contact, locked_level)
+        self.momentary = self.driver.momentary
+        self.jammed = False
+        self.moves = 0
+
+    @property
+    def target(self):
+        return self.driver.target
+
+    @property
+    def position(self):
+        # Where the lock is, as far as anyone can tell: the contact if fitted, else what the relay commands.
+        if self.contact is not None:
+            return "lock" if self.contact.locked else "unlock"
+        return self.driver.target
+
+    def move(self, position):
+        if position not in relay.POSITIONS:
+            raise ValueError("position must be 'lock' or 'unlock'")
+        self.moves += 1
+        self.hw.broadcast("actuator", {"move": position, "jammed": self.jammed})
+        self.driver.move(position)
+
+    def position_confirmed(self, position):
+        return self.driver.position_confirmed(position)
+
+    def step(self):
+        self.driver.step()
+        if self.contact is not None:
+            self.contact.step()
+
+    def status(self):
+        return {"mode": self.driver.mode, "active_high": self.output.active == 1, "level": self.output.level,
+                "energised": self.driver.energised(), "pulses": self.driver.pulses,
+                "fail_safe": self.driver.fail_safe, "feedback": self.contact is not None}
 
 
 class SimSignal:

@@ -41,6 +41,8 @@ def _config(**overrides):
 
 def _fresh_board(cause=machine.PWRON_RESET):
     machine.created.clear()
+    machine.writes.clear()
+    gc.collect()
     machine.Pin.levels.clear()
     machine.reset_cause_value = cause
     machine.I2C.bus = None
