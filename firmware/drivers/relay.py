@@ -74,7 +74,7 @@ class Relay:
         self._ticks_diff = ticks_diff
         self.mode = mode
         self.pulse_ms = pulse_ms
-        # Declared by the installer, reported, never acted on: whether the lock opens when its own power fails.
+        # Declared by the installer, reported, never acted on: does the lock open when its own power fails?
         self.fail_safe = fail_safe
         self._feedback = feedback
         self._locked_level = feedback_locked_level

@@ -42,13 +42,14 @@ def _pin_in(number: int, pull: str, pull_key: str) -> machine.Pin:
     if pull not in PULLS:
         raise ValueError("%s: use 'up', 'down' or 'none', not %r" % (pull_key, pull))
     if pull != "none" and number in _NO_PULL_PINS:
-        raise ValueError("%s: GPIO%d has no internal pull resistor; set 'none' and fit an external 10 kOhm one"
+        raise ValueError("%s: GPIO%d has no internal pull resistor; set 'none', fit an external 10 kOhm one"
                          % (pull_key, number))
     if pull == "up":
         return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_UP)
     if pull == "down":
         return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_DOWN)
-    return machine.Pin(number, machine.Pin.IN, None)
+    # None is MicroPython's documented "no pull resistor" (both disabled); the ESP32 stubs type pull as int.
+    return machine.Pin(number, machine.Pin.IN, None)  # type: ignore[arg-type]
 
 
 class BuzzerOutput:

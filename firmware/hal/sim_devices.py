@@ -118,8 +118,8 @@ class SimPin:
 
 
 class SimDoor:
-    """hw.door: a reed switch on a simulated pin, read through the board's debounce driver (drivers/inputs.py),
-    so door_open_level and door_debounce_ms mean what they mean on the board."""
+    """hw.door: a reed switch on a simulated pin, read through the board's debounce driver
+    (drivers/inputs.py), so door_open_level and door_debounce_ms mean what they mean on the board."""
 
     def __init__(self, hw, open_level=1, debounce_ms=100):
         self.open = False  # the door itself, as the control channel last set it
