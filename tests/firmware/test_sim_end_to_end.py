@@ -224,6 +224,10 @@ def test_virtual_door_cli_taps_and_prints_what_the_lock_reports(lock, capsys) ->
     assert "door_sensor open=true" in capsys.readouterr().out
     assert virtual_door.main(["--port", str(port), "--wait", "0.5", "tap", "zz"]) == 1
     assert "refused: bad_uid" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "exit", "--ms", "0"]) == 1
+    assert "refused: bad_field (ms: how long the button is held" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "exit", "--ms", "300"]) == 0
+    assert 'event     cred="" reason="exit_button" ' in capsys.readouterr().out
     assert virtual_door.main(["--port", str(port), "--wait", "0.5", "history"]) == 0
     assert 'event     cred="" reason="power_on"' in capsys.readouterr().out
     assert virtual_door.main(["--port", str(_free_port()), "status"]) == 2
