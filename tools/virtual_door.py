@@ -126,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
     press.add_argument("--ms", type=int, default=None,
                        help="how long it is held (default: the lock's sim_exit_press_ms; shorter than the "
                             "debounce time is no press)")
-    jam = command("jam", "jam or free the thumb-turn or relay lock contact (end never confirmed while jammed)")
+    jam = command("jam", "jam or free the thumb-turn or a relay lock's contact (its end is never confirmed)")
     jam.add_argument("state", choices=("on", "off"))
     clock = command("time", "set the lock's clock")
     clock.add_argument("unix", help="Unix seconds UTC, or 'now'")
