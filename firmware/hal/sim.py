@@ -13,7 +13,6 @@ from hal.sim_devices import (  # noqa: F401
     SimButton,
     SimDoor,
     SimReader,
-    SimRelayActuator,
     SimRTC,
     SimSignal,
     SimWatchdog,
@@ -151,6 +150,8 @@ def _build_actuator(hw, config):
     if hw.actuator_kind == "servo":
         return SimActuator(hw, travel_ms, bool(config.get("sim_actuator_confirms", True)))
     if hw.actuator_kind == "relay":
+        from hal.sim_relay import SimRelayActuator
+
         return SimRelayActuator(hw, config, travel_ms)
     raise ValueError("config actuator: use one of %s, not %r" % (", ".join(ACTUATORS), hw.actuator_kind))
 

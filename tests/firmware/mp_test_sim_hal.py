@@ -1,5 +1,5 @@
-# micropython-test heapsize=128K
-# heapsize 128K (112K is the least that passes): host-only simulator code, compiled from source with drivers.
+# micropython-test heapsize=136K
+# heapsize 136K (120K is the least that passes): host-only simulator code, compiled from source with drivers.
 # The simulated HAL on the real MicroPython interpreter: control commands and their refusals, the
 # simulated servo (confirms after its travel time, or jams), the unset-until-set clock, and the TCP
 # control channel itself (replies, broadcasts to every client, garbage and over-long lines survived).
