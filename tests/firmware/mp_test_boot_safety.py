@@ -1,5 +1,5 @@
 # micropython-test heapsize=176K
-# heapsize 176K (passes from 164K up): the ESP32 HAL, the drivers and the whole core compile from
+# heapsize 176K (passes from 160K up): the ESP32 HAL, the drivers and the whole core compile from
 # source here, as in mp_test_esp32_hal.py.
 # "The actuator never moves at boot or reset", checked on the real MicroPython interpreter: the ESP32 HAL is
 # built over the stand-in `machine` (tests/firmware/fake_board), which records every pin level and PWM duty

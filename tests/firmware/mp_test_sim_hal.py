@@ -9,6 +9,7 @@ if "firmware" not in sys.path:
     sys.path.insert(0, "firmware")
 
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
@@ -26,6 +27,7 @@ def _port():
 
 
 def _config(**overrides):
+    gc.collect()  # each test starts from a collected heap: the big allocations below need contiguous blocks
     config = {"hal": "sim", "device_id": "sim-test", "sim_data_dir": "/tmp/simhal_%d" % _port(),
               "sim_control_port": _port(), "sim_travel_ms": 30, "sim_reader": "direct"}
     config.update(overrides)

@@ -1,5 +1,5 @@
 # micropython-test heapsize=176K
-# heapsize 176K (passes from 156K up): the simulator, the drivers and, for the last test, the
+# heapsize 176K (passes from 152K up): the simulator, the drivers and, for the last test, the
 # whole core compile from source here.
 # The simulator's relay door ("actuator": "relay") on the real MicroPython interpreter: the board's relay
 # driver on a simulated output pin, its level reported over the control channel, the simulated lock-state
