@@ -52,6 +52,13 @@ def _pin_in(number: int, pull: str, pull_key: str) -> machine.Pin:
     return machine.Pin(number, machine.Pin.IN, None)  # type: ignore[arg-type]
 
 
+def _level(config: dict, key: str, default: int) -> int:
+    level = config.get(key, default)
+    if isinstance(level, bool) or level not in (0, 1):
+        raise ValueError("%s: 0 or 1, not %r" % (key, level))
+    return level
+
+
 class BuzzerOutput:
     """A passive piezo on PWM: value(1) sounds the tone, value(0) silences it."""
 
@@ -244,7 +251,7 @@ def _build_servo(config: dict):
         time.ticks_diff,
         lock_switch=None if lock_pin is None else _pin_in(lock_pin, pull, "servo_feedback_pull"),
         unlock_switch=None if unlock_pin is None else _pin_in(unlock_pin, pull, "servo_feedback_pull"),
-        switch_active=int(config.get("servo_feedback_active", 0)),
+        switch_active=_level(config, "servo_feedback_active", 0),
         hold_ms=int(config.get("servo_hold_ms", 1500)),
     )
 
@@ -312,7 +319,7 @@ def _build_door(config: dict) -> DebouncedSwitch | None:
         return None
     pin = _pin_in(number, config.get("door_pull", "up"), "door_pull")
     door = DebouncedSwitch(pin, time.ticks_ms, time.ticks_diff, int(config.get("door_debounce_ms", 100)),
-                           int(config.get("door_open_level", 1)))
+                           _level(config, "door_open_level", 1))
     pin.irq(handler=door.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
     return door
 
@@ -323,7 +330,7 @@ def _build_exit_button(config: dict) -> DebouncedButton | None:
         return None
     pin = _pin_in(number, config.get("exit_pull", "up"), "exit_pull")
     button = DebouncedButton(pin, time.ticks_ms, time.ticks_diff, int(config.get("exit_debounce_ms", 50)),
-                             int(config.get("exit_active_level", 0)))
+                             _level(config, "exit_active_level", 0))
     pin.irq(handler=button.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
     return button
 

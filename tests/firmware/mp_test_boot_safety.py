@@ -242,7 +242,7 @@ def test_unknown_actuator_is_refused():
     assert machine.writes == []
 
 
-def test_input_pulls_are_configurable_and_checked():
+def test_input_pulls_and_levels_are_configurable_and_checked():
     _fresh_board(machine.PWRON_RESET, {})
     build(_config(dict(RELAY, door_pull="none", exit_pull="down", relay_feedback_pin=CONTACT_PIN,
                        relay_feedback_pull="none")))
@@ -254,6 +254,8 @@ def test_input_pulls_are_configurable_and_checked():
     for overrides, key in (({"door_pin": 34}, "door_pull"),
                            ({"exit_pin": 36, "exit_pull": "down"}, "exit_pull"),
                            ({"door_pull": "strong"}, "door_pull"),
+                           ({"door_open_level": 2}, "door_open_level"),
+                           ({"exit_active_level": True}, "exit_active_level"),
                            (dict(RELAY, relay_feedback_pin=35), "relay_feedback_pull"),
                            ({"servo_feedback_pin": 39}, "servo_feedback_pull")):
         _fresh_board(machine.PWRON_RESET, {})
