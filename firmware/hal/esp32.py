@@ -117,7 +117,7 @@ class Clock:
         """Ask the NTP server: Unix seconds, or None (no network, DNS failure, timeout). Sets nothing.
 
         Blocking (DNS plus up to ~1 s): never on the tap path. The caller (the network side) hands the
-        result to the core, e.g. app.set_time(unix, source="ntp"), so the core knows the time's source.
+        result to the core, e.g. app.set_untrusted_time(unix, "ntp"), so the core knows the time's source.
         """
         try:
             import ntptime
