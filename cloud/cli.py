@@ -1,4 +1,4 @@
-"""`python -m cloud`: serve the API, manage the schema, issue API keys."""
+"""`python -m cloud`: serve the API, manage the schema, issue API keys, manage console accounts."""
 
 import argparse
 import sys
@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="who or what uses the key")
     create.add_argument("--site", type=int, default=None, help="restrict the key to this site id")
     create.set_defaults(handler=_keys_create)
+
+    from cloud.accounts.cli import add_parser as add_operators_parser
+
+    add_operators_parser(commands)
     return parser
 
 
