@@ -11,14 +11,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud.accounts.lockout import LockoutPolicy
 from cloud.accounts.passwords import Passwords
 from cloud.auth.limiter import AuthFailureLimiter
-from cloud.console.context import Refused, SignInRequired, anonymous
+from cloud.console.context import Refused, SignInRequired, anonymous, current
 from cloud.console.routes import audit, auth, dashboard, entries, groups, people
-from cloud.console.security import SECURITY_HEADERS
+from cloud.console.security import MAX_FORM_BYTES, SECURITY_HEADERS
 from cloud.console.templating import render
 from cloud.errors import Conflict, Forbidden, Invalid, NotFound
 from cloud.settings import Settings
@@ -27,8 +28,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _error_page(request: Request, status: int, message_key: str) -> Response:
-    console = anonymous(request)
-    return render(console, "error.html", status=status, status_code=status, message_key=message_key)
+    """The error in the page's language, with the signed-in header when there is a session."""
+    with Session(request.app.state.engine) as session:
+        try:
+            console = current(request, session)
+        except SignInRequired:
+            console = anonymous(request)
+        return render(console, "error.html", status=status, status_code=status, message_key=message_key)
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -71,7 +77,13 @@ def _install_error_pages(app: FastAPI) -> None:
 
 
 def create_console_app(settings: Settings, engine: Engine) -> FastAPI:
-    app = FastAPI(title="OpenAkerun console", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="OpenAkerun console",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=MAX_FORM_BYTES,  # also bounds a chunked body, which has no Content-Length to check
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.passwords = Passwords(settings)
