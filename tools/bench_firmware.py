@@ -266,14 +266,36 @@ for name in sys.argv[1:]:
 
 # The modules an ESP32 boot imports, leaves first, so each line is that module's own code.
 BOOT_MODULES = (
-    "asyncio", "machine", "shared_schema", "shared_schema.vocabulary", "shared_schema.hmac_sha256",
-    "shared_schema.credentials", "shared_schema.schedule",
-    "core", "core.fsutil", "core.config", "core.reasons", "core.state", "core.clock", "core.permformat",
-    "core.permwriter", "core.permread", "core.permstore", "core.eventlog", "core.site", "core.decision",
+    "asyncio",
+    "machine",
+    "shared_schema",
+    "shared_schema.vocabulary",
+    "shared_schema.hmac_sha256",
+    "shared_schema.credentials",
+    "shared_schema.schedule",
+    "core",
+    "core.fsutil",
+    "core.config",
+    "core.reasons",
+    "core.state",
+    "core.clock",
+    "core.permformat",
+    "core.permwriter",
+    "core.permread",
+    "core.permstore",
+    "core.eventlog",
+    "core.site",
+    "core.decision",
     "core.thumbturn",
     "core.app",
-    "drivers", "drivers.inputs", "drivers.servo", "drivers.signals", "drivers.pn532", "drivers.pn532_i2c",
-    "hal", "hal.esp32",
+    "drivers",
+    "drivers.inputs",
+    "drivers.servo",
+    "drivers.signals",
+    "drivers.pn532",
+    "drivers.pn532_i2c",
+    "hal",
+    "hal.esp32",
 )
 # Loaded only on demand, or never on a board.
 OTHER_MODULES = ("drivers.pn532_uart", "shared_schema.canonical", "shared_schema.messages", "hal.sim")
@@ -303,7 +325,10 @@ def module_heap(tree: Path) -> list[tuple[str, int, str, int]]:
         others = [m for m in OTHER_MODULES if _exists(board, m)]
         proc = subprocess.run(
             [MICROPYTHON, "-X", "heapsize=2M", "heap.py", *known, "|", *others],
-            cwd=board, capture_output=True, text=True, timeout=120,
+            cwd=board,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         shutil.rmtree(board / "__pycache__", ignore_errors=True)
     if proc.returncode != 0:

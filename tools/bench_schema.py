@@ -1,6 +1,6 @@
 """Wire-contract benchmarks on the real MicroPython interpreter (heap of an ESP32 without PSRAM).
 
-    .venv/bin/python -m tools.bench_schema
+.venv/bin/python -m tools.bench_schema
 """
 
 import subprocess

@@ -33,8 +33,10 @@ def _bench_decode(name):
         error = messages.decode(wire, secret, device, direction, 0, 10)[1]
         assert error is None
     elapsed = time.ticks_diff(time.ticks_us(), start) / ROUNDS
-    print("decode %-28s %5d bytes  %8.0f us/message  heap free before %d"  # noqa: UP031 (MicroPython)
-          % (name, len(wire), elapsed, free_before))
+    print(
+        "decode %-28s %5d bytes  %8.0f us/message  heap free before %d"  # noqa: UP031 (MicroPython)
+        % (name, len(wire), elapsed, free_before)
+    )
 
 
 def _bench_credential_hash():
@@ -55,8 +57,10 @@ def _bench_credential_hash():
         for _ in range(1000):
             hash_once(normalized)
         elapsed = time.ticks_diff(time.ticks_us(), start) / 1000
-        print("credential hash, %-13s %8.1f us/hash  %4d bytes allocated/hash"  # noqa: UP031 (MicroPython)
-              % (label, elapsed, allocated))
+        print(
+            "credential hash, %-13s %8.1f us/hash  %4d bytes allocated/hash"  # noqa: UP031 (MicroPython)
+            % (label, elapsed, allocated)
+        )
 
 
 _bench_decode("messages_valid.json")

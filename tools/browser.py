@@ -10,13 +10,14 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -96,3 +97,16 @@ def emulate_width(driver: webdriver.Chrome, width: int, height: int, mobile: boo
 
 def clear_emulation(driver: webdriver.Chrome) -> None:
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def navigating(driver: webdriver.Chrome, action: Callable[[], object], timeout_s: float = 10) -> None:
+    """Do something that loads a new page (a click, Enter in a form) and wait until the new page is loaded.
+
+    The old page is marked with a window property; a new document starts without it. (Waiting for an old
+    element to go stale races with Chromium discarding the document.)
+    """
+    driver.execute_script("window.previousPage = true")
+    action()
+    WebDriverWait(driver, timeout_s).until(
+        lambda d: d.execute_script("return !window.previousPage && document.readyState === 'complete'")
+    )

@@ -74,30 +74,71 @@ def valid_messages() -> list:
     entry_office = [ORDERED[1], m.ROLE_NORMAL, T0, T0 + 30 * 86400, [[0x1F, 540, 1080]]]
     entry_night = [ORDERED[2], m.ROLE_ADMIN, 0, 0, [[0x7F, 1320, 360]]]
     return [
-        _valid("hello", "hello", 1, {"fw": "0.1.0", "pv": 0, "boot": "power_on", "clk": "none",
-                                     "sync_age": -1, "mode": "normal", "pending": 0, "dropped": 0}),
-        _valid("state", "state", 7, {"door": "closed", "bolt": "locked", "mode": "normal", "pv": 3,
-                                     "pending": 2, "dropped": 0}, direction_last=6),
-        _valid("perm_ack_needs_snapshot", "perm_ack", 8, {"ver": 3, "ok": False, "err": "base_mismatch",
-                                                          "need": "snapshot"}),
-        _valid("event_batch", "events", 9, {"ev": [
-            [41, T0 + 1, "granted", HASH_A, "ok"],
-            [42, T0 + 2, "denied", "", "unknown_credential"],
-            [43, 0, "door_open", "", ""]], "dropped": 5}),
+        _valid(
+            "hello",
+            "hello",
+            1,
+            {
+                "fw": "0.1.0",
+                "pv": 0,
+                "boot": "power_on",
+                "clk": "none",
+                "sync_age": -1,
+                "mode": "normal",
+                "pending": 0,
+                "dropped": 0,
+            },
+        ),
+        _valid(
+            "state",
+            "state",
+            7,
+            {"door": "closed", "bolt": "locked", "mode": "normal", "pv": 3, "pending": 2, "dropped": 0},
+            direction_last=6,
+        ),
+        _valid(
+            "perm_ack_needs_snapshot",
+            "perm_ack",
+            8,
+            {"ver": 3, "ok": False, "err": "base_mismatch", "need": "snapshot"},
+        ),
+        _valid(
+            "event_batch",
+            "events",
+            9,
+            {
+                "ev": [
+                    [41, T0 + 1, "granted", HASH_A, "ok"],
+                    [42, T0 + 2, "denied", "", "unknown_credential"],
+                    [43, 0, "door_open", "", ""],
+                ],
+                "dropped": 5,
+            },
+        ),
         _valid("command_result", "cmd_result", 10, {"id": "c-77", "ok": True}),
-        _valid("snapshot_first_chunk", "snap", 100, {"ver": 4, "i": 0, "of": 2,
-                                                     "e": [entry_always, entry_office]}, direction_last=99),
+        _valid(
+            "snapshot_first_chunk",
+            "snap",
+            100,
+            {"ver": 4, "i": 0, "of": 2, "e": [entry_always, entry_office]},
+            direction_last=99,
+        ),
         _valid("snapshot_last_chunk", "snap", 101, {"ver": 4, "i": 1, "of": 2, "e": [entry_night]}),
         _valid("empty_snapshot", "snap", 102, {"ver": 5, "i": 0, "of": 1, "e": []}),
         _valid("delta", "delta", 103, {"base": 4, "ver": 6, "add": [entry_night], "del": [ORDERED[0]]}),
         _valid("event_ack", "ev_ack", 104, {"upto": 43}),
         _valid("command_unlock", "cmd", 105, {"id": "c-78", "action": "unlock"}, expires=T0 + 60),
         _valid("time_sync", "time", 106, {"now": T0 + 5, "offsets": OFFSETS_BERLIN}),
-        _valid("config", "config", 107, {"mode": "passage", "passage": [[0x1F, 480, 1080]],
-                                         "unlock_s": 5, "held_s": 30}),
+        _valid(
+            "config",
+            "config",
+            107,
+            {"mode": "passage", "passage": [[0x1F, 480, 1080]], "unlock_s": 5, "held_s": 30},
+        ),
         _valid("unknown_fields_ignored", "ev_ack", 108, {"upto": 44, "future_field": [1, "x"]}),
-        _valid("non_ascii_text", "cmd_result", 11, {"id": "\u00e9\u6249\U0001f511", "ok": False,
-                                                    "err": "\u9320"}),
+        _valid(
+            "non_ascii_text", "cmd_result", 11, {"id": "\u00e9\u6249\U0001f511", "ok": False, "err": "\u9320"}
+        ),
     ]
 
 
@@ -116,9 +157,23 @@ def _resign(kind, counter, payload, expires=None, issued=T0, version=None, devic
 def invalid_messages() -> list:
     cmd = m.encode("cmd", DEVICE, 50, {"id": "c-1", "action": "unlock"}, SECRET, T0, T0 + 60).decode()
     ack = m.encode("ev_ack", DEVICE, 51, {"upto": 3}, SECRET, T0).decode()
-    hello = m.encode("hello", DEVICE, 5, {"fw": "0.1.0", "pv": 0, "boot": "power_on", "clk": "none",
-                                          "sync_age": -1, "mode": "normal", "pending": 0,
-                                          "dropped": 0}, SECRET, T0).decode()
+    hello = m.encode(
+        "hello",
+        DEVICE,
+        5,
+        {
+            "fw": "0.1.0",
+            "pv": 0,
+            "boot": "power_on",
+            "clk": "none",
+            "sync_age": -1,
+            "mode": "normal",
+            "pending": 0,
+            "dropped": 0,
+        },
+        SECRET,
+        T0,
+    ).decode()
     entry = [HASH_A, 0, 0, 0, []]
 
     def case(name, wire, error, direction=m.DOWN, last=0, now=T0 + 10, wire_hex=None):
@@ -151,37 +206,81 @@ def invalid_messages() -> list:
         case("signature_missing", _tamper(ack, ',"s":"', ',"z":"'), "missing_field:s"),
         case("signature_not_hex", _tamper(ack, '"s":"', '"s":"xyz'), "bad_field:s"),
         case("bad_signature", _tamper(ack, '"upto":3', '"upto":4'), "bad_signature"),
-        case("signed_with_other_secret", _resign("ev_ack", 51, {"upto": 3}, secret=b"\x01" * 32),
-             "bad_signature"),
+        case(
+            "signed_with_other_secret",
+            _resign("ev_ack", 51, {"upto": 3}, secret=b"\x01" * 32),
+            "bad_signature",
+        ),
         case("replayed_counter", ack, "replayed", last=51),
         case("old_counter", ack, "replayed", last=60),
         case("expired_command", cmd, "expired", now=T0 + 60),
-        case("command_without_expiry", _resign("cmd", 52, {"id": "c-2", "action": "unlock"}),
-             "missing_field:x"),
-        case("command_expiry_too_far", _resign("cmd", 53, {"id": "c-3", "action": "unlock"},
-                                               expires=T0 + m.MAX_COMMAND_LIFETIME_S + 1), "bad_field:x"),
-        case("command_unknown_action", _resign("cmd", 54, {"id": "c-4", "action": "explode"},
-                                               expires=T0 + 60), "bad_field:p.action"),
+        case(
+            "command_without_expiry", _resign("cmd", 52, {"id": "c-2", "action": "unlock"}), "missing_field:x"
+        ),
+        case(
+            "command_expiry_too_far",
+            _resign("cmd", 53, {"id": "c-3", "action": "unlock"}, expires=T0 + m.MAX_COMMAND_LIFETIME_S + 1),
+            "bad_field:x",
+        ),
+        case(
+            "command_unknown_action",
+            _resign("cmd", 54, {"id": "c-4", "action": "explode"}, expires=T0 + 60),
+            "bad_field:p.action",
+        ),
         case("command_clock_unknown", cmd, "expiry_unverifiable", now=None),
-        case("float_in_unknown_field",
-             _tamper(_resign("ev_ack", 55, {"upto": 3, "extra": 2}), '"extra":2', '"extra":1.5'),
-             "not_canonical"),
-        case("snapshot_unsorted", _resign("snap", 56, {"ver": 2, "i": 0, "of": 1,
-                                                       "e": [[ORDERED[1], 0, 0, 0, []],
-                                                             [ORDERED[0], 0, 0, 0, []]]}), "bad_field:p.e"),
-        case("snapshot_index_past_end", _resign("snap", 57, {"ver": 2, "i": 1, "of": 1, "e": [entry]}),
-             "bad_field:p.i"),
-        case("snapshot_bad_hash", _resign("snap", 58, {"ver": 2, "i": 0, "of": 1,
-                                                       "e": [["ABC", 0, 0, 0, []]]}), "bad_field:p.e"),
-        case("snapshot_bad_window", _resign("snap", 59, {"ver": 2, "i": 0, "of": 1,
-                                                         "e": [[HASH_A, 0, 0, 0, [[0, 60, 120]]]]}),
-             "bad_field:p.e"),
-        case("snapshot_too_many_entries", _resign("snap", 60, {"ver": 2, "i": 0, "of": 1, "e": [
-            [f"{i:032x}", 0, 0, 0, []] for i in range(m.MAX_ENTRIES_PER_CHUNK + 1)]}), "bad_field:p.e"),
-        case("delta_not_forward", _resign("delta", 61, {"base": 6, "ver": 6, "add": [], "del": []}),
-             "bad_field:p.ver"),
-        case("time_offsets_unordered", _resign("time", 62, {"now": T0, "offsets": [[T0, 60], [T0, 120]]}),
-             "bad_field:p.offsets"),
+        case(
+            "float_in_unknown_field",
+            _tamper(_resign("ev_ack", 55, {"upto": 3, "extra": 2}), '"extra":2', '"extra":1.5'),
+            "not_canonical",
+        ),
+        case(
+            "snapshot_unsorted",
+            _resign(
+                "snap",
+                56,
+                {"ver": 2, "i": 0, "of": 1, "e": [[ORDERED[1], 0, 0, 0, []], [ORDERED[0], 0, 0, 0, []]]},
+            ),
+            "bad_field:p.e",
+        ),
+        case(
+            "snapshot_index_past_end",
+            _resign("snap", 57, {"ver": 2, "i": 1, "of": 1, "e": [entry]}),
+            "bad_field:p.i",
+        ),
+        case(
+            "snapshot_bad_hash",
+            _resign("snap", 58, {"ver": 2, "i": 0, "of": 1, "e": [["ABC", 0, 0, 0, []]]}),
+            "bad_field:p.e",
+        ),
+        case(
+            "snapshot_bad_window",
+            _resign("snap", 59, {"ver": 2, "i": 0, "of": 1, "e": [[HASH_A, 0, 0, 0, [[0, 60, 120]]]]}),
+            "bad_field:p.e",
+        ),
+        case(
+            "snapshot_too_many_entries",
+            _resign(
+                "snap",
+                60,
+                {
+                    "ver": 2,
+                    "i": 0,
+                    "of": 1,
+                    "e": [[f"{i:032x}", 0, 0, 0, []] for i in range(m.MAX_ENTRIES_PER_CHUNK + 1)],
+                },
+            ),
+            "bad_field:p.e",
+        ),
+        case(
+            "delta_not_forward",
+            _resign("delta", 61, {"base": 6, "ver": 6, "add": [], "del": []}),
+            "bad_field:p.ver",
+        ),
+        case(
+            "time_offsets_unordered",
+            _resign("time", 62, {"now": T0, "offsets": [[T0, 60], [T0, 120]]}),
+            "bad_field:p.offsets",
+        ),
         case("uplink_replayed", hello, "replayed", direction=m.UP, last=5),
     ]
 
@@ -199,9 +298,15 @@ def credentials() -> dict:
         (KIND_PHONE, "00112233445566778899aabbccddeeff"),
     ]:
         normalized = normalize(kind, identifier)
-        cases.append({"kind": kind, "identifier": identifier, "normalized_hex": normalized.hex(),
-                      "hash": credential_hash(SITE_KEY, kind, identifier),
-                      "assurance": assurance(kind, normalized)})
+        cases.append(
+            {
+                "kind": kind,
+                "identifier": identifier,
+                "normalized_hex": normalized.hex(),
+                "hash": credential_hash(SITE_KEY, kind, identifier),
+                "assurance": assurance(kind, normalized),
+            }
+        )
     invalid = []
     for kind, identifier in [
         ("magstripe", "0102030405060708"),
@@ -229,21 +334,39 @@ def credentials() -> dict:
 def hmac_rfc4231() -> list:
     # RFC 4231 section 4 test cases (the truncated-output case 5 is left out).
     return [
-        {"key_hex": "0b" * 20, "data_hex": b"Hi There".hex(),
-         "mac": "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-        {"key_hex": b"Jefe".hex(), "data_hex": b"what do ya want for nothing?".hex(),
-         "mac": "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
-        {"key_hex": "aa" * 20, "data_hex": "dd" * 50,
-         "mac": "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
-        {"key_hex": "0102030405060708090a0b0c0d0e0f10111213141516171819", "data_hex": "cd" * 50,
-         "mac": "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
-        {"key_hex": "aa" * 131,
-         "data_hex": b"Test Using Larger Than Block-Size Key - Hash Key First".hex(),
-         "mac": "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
-        {"key_hex": "aa" * 131,
-         "data_hex": (b"This is a test using a larger than block-size key and a larger than block-size "
-                      b"data. The key needs to be hashed before being used by the HMAC algorithm.").hex(),
-         "mac": "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+        {
+            "key_hex": "0b" * 20,
+            "data_hex": b"Hi There".hex(),
+            "mac": "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+        },
+        {
+            "key_hex": b"Jefe".hex(),
+            "data_hex": b"what do ya want for nothing?".hex(),
+            "mac": "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        },
+        {
+            "key_hex": "aa" * 20,
+            "data_hex": "dd" * 50,
+            "mac": "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+        },
+        {
+            "key_hex": "0102030405060708090a0b0c0d0e0f10111213141516171819",
+            "data_hex": "cd" * 50,
+            "mac": "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+        },
+        {
+            "key_hex": "aa" * 131,
+            "data_hex": b"Test Using Larger Than Block-Size Key - Hash Key First".hex(),
+            "mac": "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+        },
+        {
+            "key_hex": "aa" * 131,
+            "data_hex": (
+                b"This is a test using a larger than block-size key and a larger than block-size "
+                b"data. The key needs to be hashed before being used by the HMAC algorithm."
+            ).hex(),
+            "mac": "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+        },
     ]
 
 
@@ -254,8 +377,17 @@ def schedules() -> list:
     cases = []
 
     def add(name, windows, offsets, utc, expect, valid_from=0, valid_until=0):
-        cases.append({"name": name, "windows": windows, "offsets": offsets, "utc": utc, "expect": expect,
-                      "valid_from": valid_from, "valid_until": valid_until})
+        cases.append(
+            {
+                "name": name,
+                "windows": windows,
+                "offsets": offsets,
+                "utc": utc,
+                "expect": expect,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            }
+        )
 
     add("office_monday_0900_opens", office, OFFSETS_TOKYO, monday_0900_tokyo, True)
     add("office_monday_0859_closed", office, OFFSETS_TOKYO, monday_0900_tokyo - 60, False)

@@ -65,8 +65,11 @@ def run(host: str, port: int, command: dict[str, Any] | None, wait_s: float, raw
     try:
         sock = socket.create_connection((host, port), timeout=3)
     except OSError as exc:
-        print(f"no simulated lock at {host}:{port} ({exc}); start one with "
-              "`.venv/bin/micropython firmware/main.py --config firmware/sim_config.json`", file=sys.stderr)
+        print(
+            f"no simulated lock at {host}:{port} ({exc}); start one with "
+            "`.venv/bin/micropython firmware/main.py --config firmware/sim_config.json`",
+            file=sys.stderr,
+        )
         return 2
     status = 0
     with sock, sock.makefile("rwb") as stream:
@@ -98,17 +101,26 @@ def _connection_options(target: argparse.ArgumentParser, defaults: bool) -> None
         return value if defaults else argparse.SUPPRESS
 
     target.add_argument("--host", default=default("127.0.0.1"), help="control channel host (127.0.0.1)")
-    target.add_argument("--port", type=int, default=default(DEFAULT_PORT),
-                        help=f"control channel port ({DEFAULT_PORT})")
-    target.add_argument("--wait", type=float, default=default(3.0),
-                        help="seconds to keep printing what the lock reports after the command (3)")
-    target.add_argument("--json", action="store_true", default=default(False),
-                        help="print the raw JSON lines")
+    target.add_argument(
+        "--port", type=int, default=default(DEFAULT_PORT), help=f"control channel port ({DEFAULT_PORT})"
+    )
+    target.add_argument(
+        "--wait",
+        type=float,
+        default=default(3.0),
+        help="seconds to keep printing what the lock reports after the command (3)",
+    )
+    target.add_argument(
+        "--json", action="store_true", default=default(False), help="print the raw JSON lines"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m tools.virtual_door", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = argparse.ArgumentParser(
+        prog="python -m tools.virtual_door",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _connection_options(root, defaults=True)
     sub = root.add_subparsers(dest="command", required=True)
 

@@ -6,14 +6,14 @@ the Japanese switch, and phone-width layout with labelled fields.
 """
 
 import re
-from collections.abc import Callable
+import struct
+from pathlib import Path
 
 import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlmodel import Session, select
 
 from cloud.accounts.models import SignInThrottle
@@ -24,7 +24,7 @@ from cloud.models.user import GroupCreate, User, UserCreate
 from cloud.settings import Settings
 from tests.cloud.console_client import PASSWORD
 from tests.console.conftest import World
-from tools.browser import clear_emulation, emulate_width
+from tools.browser import clear_emulation, emulate_width, navigating
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,6 @@ def seed_person(world: World, name: str, external_id: str | None = None) -> int:
         session.commit()
         assert user.id is not None
         return user.id
-
-
-def navigating(driver: webdriver.Chrome, action: Callable[[], object]) -> None:
-    """Do something that loads a new page (a click, Enter in a form) and wait until the new page is there."""
-    driver.execute_script("window.previousPage = true")  # a new document starts without it
-    action()
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return !window.previousPage && document.readyState === 'complete'")
-    )
 
 
 def heading(driver: webdriver.Chrome) -> str:
@@ -246,3 +237,15 @@ def test_phone_width_layout_and_labelled_fields(driver: webdriver.Chrome, world:
             assert all(button.text.strip() or button.get_attribute("aria-label") for button in buttons), path
     finally:
         clear_emulation(driver)
+
+
+def test_the_screenshot_command_writes_whole_pages(tmp_path: Path) -> None:
+    from tools.console_screenshots import main
+
+    assert main(["--out", str(tmp_path), "--only", "doors", "people-phone"]) == 0
+    doors, phone = tmp_path / "doors.png", tmp_path / "people-phone.png"
+    for path, width in ((doors, 1280), (phone, 390)):
+        header = path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", header[16:24])[0] == width
+    assert struct.unpack(">II", phone.read_bytes()[16:24])[1] > 844  # the whole page, not one screen
