@@ -1,6 +1,7 @@
 """The console over HTTP (TestClient, SQLite and PostgreSQL): sessions and cookies, CSRF and origin checks
 on every post, roles enforced on the server, audit with the account as actor, language and timezone."""
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -420,3 +421,37 @@ def test_pages_carry_security_headers_and_are_not_cached(
     assert web.get("/nowhere").status_code == 404
     # The console is not part of the REST API's OpenAPI document.
     assert not any(path.startswith("/console") for path in web.client.get("/openapi.json").json()["paths"])
+
+
+def test_signing_in_again_replaces_the_session(web: ConsoleClient, db: Engine, hq: dict[str, Any]) -> None:
+    make_account(db, "alice", "operator")
+    assert web.sign_in("alice").status_code == 303
+    first = web.client.cookies.get("oak_console")
+    with Session(db) as session:  # an hour without a request: the session has gone idle
+        record = session.exec(select(ConsoleSession)).one()
+        record.last_seen_at -= Settings().console_session_idle_s
+        session.add(record)
+        session.commit()
+    assert web.get("/", follow_redirects=False).status_code == 303
+    assert web.sign_in("alice").status_code == 303
+    second = web.client.cookies.get("oak_console")
+    assert second and second != first
+    with Session(db) as session:
+        assert [row.token_hash for row in session.exec(select(ConsoleSession)).all()] == [hash_token(second)]
+
+
+def test_no_password_or_session_token_reaches_a_log(
+    web: ConsoleClient, db: Engine, hq: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # echo=True: statements and their parameters
+    make_account(db, "alice", "operator")
+    web.sign_in("alice", "a wrong password of some length")
+    assert web.sign_in("alice").status_code == 303
+    token = web.client.cookies.get("oak_console") or ""
+    web.post("/people", {"name": "Logged person"})
+    logged = caplog.text
+    assert "SELECT" in logged and "operator_account" in logged, "the SQL log was not captured"
+    for secret in (PASSWORD, "a wrong password of some length", token, web.token):
+        assert secret not in logged
+    assert "$argon2id$" not in logged

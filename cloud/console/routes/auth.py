@@ -79,6 +79,9 @@ def sign_in_submit(posted: AnonymousPost, session: SessionDep) -> Response:
         limiter.record_failure(client)
         session.commit()
         return _sign_in_page(console, target, status=401, failed=True)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        end_session(session=session, token=previous)  # signing in again replaces this browser's session
     lifetime = SessionLifetime(idle_s=settings.console_session_idle_s, max_s=settings.console_session_max_s)
     _, token = start_session(session=session, account=account, lifetime=lifetime, now=int(time.time()))
     session.commit()
