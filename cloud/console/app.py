@@ -4,6 +4,7 @@ Its own app so that its errors are pages (not the API's JSON), its security head
 and its routes stay out of the REST API's OpenAPI document.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -37,6 +38,16 @@ def _error_page(request: Request, status: int, message_key: str) -> Response:
         return render(console, "error.html", status=status, status_code=status, message_key=message_key)
 
 
+# Errors of the domain functions and of request parsing, as pages: status and the catalogue key.
+_ERROR_PAGES: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "error.not_found"),
+    Forbidden: (403, "error.read_only"),
+    Invalid: (422, "error.invalid_request"),
+    Conflict: (409, "error.conflict"),
+    RequestValidationError: (422, "error.invalid_request"),
+}
+
+
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, _error: SignInRequired) -> Response:
@@ -50,25 +61,11 @@ def _install_error_pages(app: FastAPI) -> None:
     def refused(request: Request, error: Refused) -> Response:
         return _error_page(request, error.status, error.message_key)
 
-    @app.exception_handler(NotFound)
-    def not_found(request: Request, _error: NotFound) -> Response:
-        return _error_page(request, 404, "error.not_found")
+    def page_for(status: int, message_key: str) -> Callable[[Request, Exception], Response]:
+        return lambda request, _error: _error_page(request, status, message_key)
 
-    @app.exception_handler(Forbidden)
-    def forbidden(request: Request, _error: Forbidden) -> Response:
-        return _error_page(request, 403, "error.read_only")
-
-    @app.exception_handler(Invalid)
-    def invalid_value(request: Request, _error: Invalid) -> Response:
-        return _error_page(request, 422, "error.invalid_request")
-
-    @app.exception_handler(Conflict)
-    def conflict(request: Request, _error: Conflict) -> Response:
-        return _error_page(request, 409, "error.conflict")
-
-    @app.exception_handler(RequestValidationError)
-    def invalid(request: Request, _error: RequestValidationError) -> Response:
-        return _error_page(request, 422, "error.invalid_request")
+    for error_class, (status, message_key) in _ERROR_PAGES.items():
+        app.add_exception_handler(error_class, page_for(status, message_key))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
