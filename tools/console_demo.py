@@ -5,7 +5,6 @@ Everything goes through the same domain functions as the API (so the audit trail
 are then pinned, so that screenshots regenerated later show the same page.
 """
 
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
@@ -20,13 +19,14 @@ from cloud.crud.credentials import create_credential
 from cloud.crud.doors import create_door
 from cloud.crud.groups import create_group
 from cloud.crud.rules import create_rule
+from cloud.crud.sites import create_site
 from cloud.crud.users import create_user, update_user
 from cloud.crud.zones import create_zone
 from cloud.events.service import ingest_events
 from cloud.models.credential import CredentialCreate
 from cloud.models.door import Door, DoorCreate
 from cloud.models.rule import AccessRuleCreate
-from cloud.models.site import Site
+from cloud.models.site import SiteCreate
 from cloud.models.user import GroupCreate, User, UserCreate, UserUpdate
 from cloud.models.zone import ZoneCreate
 from cloud.settings import Settings
@@ -80,9 +80,9 @@ def seed_demo(engine: Engine) -> Demo:
     settings = Settings()
     installer = Operator(key_id=1, name="installer", role="admin", site_id=None)
     with Session(engine) as session:
-        site = Site(name="Tokyo HQ", timezone="Asia/Tokyo", site_key=secrets.token_hex(32))
-        session.add(site)
-        session.flush()
+        site, _key = create_site(
+            session=session, operator=installer, site_in=SiteCreate(name="Tokyo HQ", timezone="Asia/Tokyo")
+        )
         assert site.id is not None
         account = create_account(
             session=session,

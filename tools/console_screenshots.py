@@ -8,6 +8,7 @@ again in Japanese and at phone width. Regenerate after changing a page; commit t
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,8 @@ def _capture(driver: webdriver.Chrome, shot: Shot, url: str, target: Path) -> No
 
 @contextmanager
 def _demo_console() -> Iterator[tuple[str, Demo]]:
+    # A throwaway database: a throwaway master key (for this process) seals its site key.
+    os.environ.setdefault("OPENAKERUN_MASTER_KEY", os.urandom(32).hex())
     with sqlite_database() as engine:
         demo = seed_demo(engine)
         with serve(create_app(Settings(), engine=engine)) as base:

@@ -4,6 +4,7 @@ from cloud.accounts.models import ConsoleSession, OperatorAccount, SignInThrottl
 from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
 from cloud.events.models import Event
+from cloud.lockkeys.models import DoorKey
 from cloud.models.api_key import ApiKey
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -21,6 +22,7 @@ __all__ = [
     "ConsoleSession",
     "Credential",
     "Door",
+    "DoorKey",
     "DoorPermissions",
     "Event",
     "Group",

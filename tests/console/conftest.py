@@ -12,19 +12,27 @@ from sqlmodel import Session
 from starlette.routing import Mount
 
 from cloud.auth.limiter import AuthFailureLimiter
+from cloud.auth.operator import Operator
+from cloud.crud.sites import create_site
 from cloud.main import create_app
-from cloud.models.site import Site
+from cloud.models.site import SiteCreate
 from cloud.scratch import sqlite_database
 from cloud.settings import Settings
-from tests.cloud.conftest import empty_tables
+from cloud.vault.master import forget_master_key
+from tests.cloud.conftest import TEST_MASTER_KEY, empty_tables
 from tests.cloud.console_client import make_account
 from tools.browser import chromium, serve
 
 
 @pytest.fixture(scope="module")
 def browser_engine() -> Iterator[Engine]:
-    with sqlite_database() as engine:
-        yield engine
+    # The server seals site keys under a master key: the same test key as the cloud tests.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAKERUN_MASTER_KEY", TEST_MASTER_KEY)
+        forget_master_key()
+        with sqlite_database() as engine:
+            yield engine
+    forget_master_key()
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +83,10 @@ def world(
         settings.sign_in_address_limit, settings.sign_in_address_window_s
     )
     with Session(browser_engine) as session:
-        site = Site(name="Tokyo HQ", timezone="Asia/Tokyo", site_key="11" * 32)
-        session.add(site)
+        installer = Operator(key_id=0, name="installer", role="admin", site_id=None)
+        site, _key = create_site(
+            session=session, operator=installer, site_in=SiteCreate(name="Tokyo HQ", timezone="Asia/Tokyo")
+        )
         session.commit()
         assert site.id is not None
         site_id = site.id
