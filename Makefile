@@ -7,12 +7,12 @@ MICROPYTHON := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-fast run lint bench clean
+.PHONY: help setup test test-fast run lint bench screenshots clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## Create .venv, install pinned dependencies, MicroPython and the system packages (Mosquitto, socat)
+setup: $(STAMP) ## Create .venv, install pinned dependencies, MicroPython and the system packages (Mosquitto, socat, Chromium)
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt tools/install_system_deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: setup ## ruff, mypy on cloud/ and tools/, mypy on the ESP32 HAL against th
 
 bench: setup ## Benchmarks; figures go to docs/BENCHMARKS.md by hand
 	$(PY) -m tools.bench
+
+screenshots: setup ## Regenerate the web console's screenshots in docs/console/ (demo data, headless Chromium)
+	$(PY) -m tools.console_screenshots
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache

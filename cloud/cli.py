@@ -1,4 +1,4 @@
-"""`python -m cloud`: serve the API, manage the schema, issue API keys."""
+"""`python -m cloud`: serve the API, manage the schema, issue API keys, manage console accounts."""
 
 import argparse
 import sys
@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--include", default=None, help="a mosquitto_passwd file copied first (the cloud's own account)"
     )
     password_file.set_defaults(handler=_broker_password_file)
+
+    from cloud.accounts.cli import add_parser as add_operators_parser
+
+    add_operators_parser(commands)
     return parser
 
 

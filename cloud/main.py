@@ -1,4 +1,5 @@
-"""Wires the FastAPI app: settings, engine (refusing an unmigrated schema), routers, error mapping."""
+"""Wires the FastAPI app: settings, engine (refusing an unmigrated schema), routers, error mapping, and the
+web console mounted under /console."""
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from cloud.api.router import api_router
 from cloud.api.routes import health
 from cloud.auth.limiter import AuthFailureLimiter
+from cloud.console.app import create_console_app
 from cloud.db import make_engine
 from cloud.errors import Conflict, Forbidden, Invalid, NotFound
 from cloud.migrate import check_migrated
@@ -78,4 +80,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix=settings.api_prefix)
+    app.mount(settings.console_prefix, create_console_app(settings, engine))
     return app

@@ -32,6 +32,33 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAKERUN_MASTER_KEY_FILE", "master_key_file"),
     )
 
+    # --- web console (/console) ---
+    console_prefix: str = "/console"
+    # Session cookies are `Secure`: browsers send them over HTTPS only (and to http://localhost / 127.0.0.1).
+    # Turn off only for a development server reached over plain HTTP on another host name.
+    console_cookie_secure: bool = True
+    # The origin browsers see (https://locks.example.com) when the service runs behind a TLS proxy; POSTs
+    # whose Origin/Referer is not this origin are refused. Unset: the request's own scheme, host and port.
+    console_public_origin: str | None = None
+    # Peers whose X-Forwarded-For is believed (reverse proxies). Empty: the socket peer is the client.
+    trusted_proxies: list[str] = []
+    console_session_idle_s: int = 3600
+    console_session_max_s: int = 12 * 3600
+    console_page_size: int = 25
+    # Lockout of one (username, client address): this many failures are free, then each one doubles the wait.
+    sign_in_free_failures: int = 3
+    sign_in_base_delay_s: int = 2
+    sign_in_max_delay_s: int = 900
+    sign_in_reset_after_s: int = 86400
+    # Sign-in failures one address may make in the window, across every username (slows name spraying).
+    sign_in_address_limit: int = 50
+    sign_in_address_window_s: int = 600
+    password_min_length: int = 12
+    # argon2id cost (RFC 9106's second recommended set: 64 MiB, 3 passes, 4 lanes).
+    password_hash_memory_kib: int = 65536
+    password_hash_time_cost: int = 3
+    password_hash_parallelism: int = 4
+
 
 def get_settings() -> Settings:
     return Settings()

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cloud.api.deps import Pagination
 from cloud.auth.operator import Operator
-from cloud.crud.scope import page, scoped
+from cloud.crud.scope import list_scoped
 
 
 def list_visible(
@@ -19,9 +19,12 @@ def list_visible(
     filters: tuple[Any, ...] = (),
 ) -> tuple[list[Any], int]:
     """One page of `model` rows the caller may see, ordered by id, and how many match in all."""
-    query = scoped(select(model), model, operator, site_id)
-    for condition in filters:
-        query = query.where(condition)
-    return page(
-        session=session, query=query, order_by=col(model.id), offset=paging.offset, limit=paging.limit
+    return list_scoped(
+        session=session,
+        model=model,
+        operator=operator,
+        site_id=site_id,
+        offset=paging.offset,
+        limit=paging.limit,
+        filters=filters,
     )

@@ -15,7 +15,10 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
     site_id: int | None = None
+    # "api_key" (actor_key_id set) or "account" (a console account: actor_account_id set).
+    actor_kind: str = Field(default="api_key", sa_type=sa.String(16))
     actor_key_id: int | None = None
+    actor_account_id: int | None = None
     actor: str = Field(sa_type=sa.String(200))
     action: str = Field(sa_type=sa.String(32))
     entity: str = Field(sa_type=sa.String(32))
@@ -29,7 +32,9 @@ class AuditEntryPublic(SQLModel):
     id: int
     at: int
     site_id: int | None
+    actor_kind: str
     actor_key_id: int | None
+    actor_account_id: int | None
     actor: str
     action: str
     entity: str

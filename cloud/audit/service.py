@@ -21,7 +21,9 @@ def record_change(
 ) -> AuditEntry:
     entry = AuditEntry(
         site_id=site_id,
+        actor_kind=operator.actor_kind,
         actor_key_id=operator.key_id,
+        actor_account_id=operator.account_id,
         actor=operator.name,
         action=action,
         entity=entity,

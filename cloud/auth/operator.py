@@ -1,4 +1,4 @@
-"""The authenticated caller and what its role and scope allow."""
+"""The authenticated caller (an API key or a console account) and what its role and scope allow."""
 
 from dataclasses import dataclass
 
@@ -6,13 +6,22 @@ ROLE_ADMIN = "admin"
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
 
+# Who acted, as the audit trail records it.
+ACTOR_API_KEY = "api_key"
+ACTOR_ACCOUNT = "account"
+
 
 @dataclass(frozen=True)
 class Operator:
-    key_id: int
+    key_id: int | None  # the API key acting; None when a console account acts
     name: str
     role: str
     site_id: int | None  # None: every site (a global admin key)
+    account_id: int | None = None  # the console account acting (cloud.accounts)
+
+    @property
+    def actor_kind(self) -> str:
+        return ACTOR_ACCOUNT if self.account_id is not None else ACTOR_API_KEY
 
     @property
     def can_write(self) -> bool:

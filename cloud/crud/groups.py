@@ -98,6 +98,24 @@ def set_membership(*, session: Session, operator: Operator, group: Group, user_i
         recompute_doors(session=session, door_ids=doors_of_group(session=session, group_id=group.id))
 
 
+def member_ids(*, session: Session, group: Group, user_ids: list[int | None]) -> set[int]:
+    """Which of these users are members of the group."""
+    wanted = [user_id for user_id in user_ids if user_id is not None]
+    query = select(GroupMember.user_id).where(
+        GroupMember.group_id == group.id, col(GroupMember.user_id).in_(wanted)
+    )
+    return set(session.exec(query).all())
+
+
+def groups_of_user(*, session: Session, user_id: int) -> list[Group]:
+    query = (
+        select(Group)
+        .join(GroupMember, col(GroupMember.group_id) == col(Group.id))
+        .where(GroupMember.user_id == user_id)
+    )
+    return list(session.exec(query.order_by(col(Group.name), col(Group.id))).all())
+
+
 def list_members(*, session: Session, group: Group, offset: int, limit: int) -> tuple[list[User], int]:
     query = (
         select(User)

@@ -62,6 +62,24 @@ def page(*, session: Session, query: Any, order_by: Any, offset: int, limit: int
     return list(rows), count
 
 
+def list_scoped(
+    *,
+    session: Session,
+    model: Any,
+    operator: Operator,
+    site_id: int | None,
+    offset: int,
+    limit: int,
+    filters: tuple[Any, ...] = (),
+) -> tuple[list[Any], int]:
+    """One page of `model` rows the caller may see (its site, or ?site_id= for a global caller), ordered
+    by id, and how many match in all."""
+    query = scoped(select(model), model, operator, site_id)
+    for condition in filters:
+        query = query.where(condition)
+    return page(session=session, query=query, order_by=model.id, offset=offset, limit=limit)
+
+
 def taken_in_site(
     *, session: Session, column: Any, value: Any, site_id: int, own_id: int | None
 ) -> int | None:

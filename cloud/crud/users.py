@@ -1,10 +1,12 @@
 """Users: create, update (suspending one recomputes the doors the user could reach), delete."""
 
-from sqlmodel import Session
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
 
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
-from cloud.crud.scope import delete_with_dependents, snapshot, taken_in_site, target_site
+from cloud.crud.scope import delete_with_dependents, page, scoped, snapshot, taken_in_site, target_site
 from cloud.errors import Conflict
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
@@ -22,6 +24,44 @@ def _check_external_id(
     )
     if other is not None:
         raise Conflict(f"external_id {external_id!r} is already used by user {other}")
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def user_search(text: str) -> Any:
+    """Users whose name, email or external id contains `text` (case-insensitive for Latin letters)."""
+    pattern = _contains(text.replace("\x00", ""))
+    return or_(
+        col(User.name).ilike(pattern, escape="\\"),
+        col(User.email).ilike(pattern, escape="\\"),
+        col(User.external_id).ilike(pattern, escape="\\"),
+    )
+
+
+def list_users(
+    *,
+    session: Session,
+    operator: Operator,
+    site_id: int | None,
+    offset: int,
+    limit: int,
+    search: str | None = None,
+    status: str | None = None,
+    external_id: str | None = None,
+) -> tuple[list[User], int]:
+    """One page of the users the operator may see (ordered by id) and how many match in all."""
+    query = scoped(select(User), User, operator, site_id)
+    if search:
+        query = query.where(user_search(search))
+    if status is not None:
+        query = query.where(User.status == status)
+    if external_id is not None:
+        query = query.where(User.external_id == external_id.replace("\x00", ""))
+    return page(session=session, query=query, order_by=col(User.id), offset=offset, limit=limit)
 
 
 def create_user(*, session: Session, operator: Operator, user_in: UserCreate) -> User:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
 
+from cloud.accounts.models import ConsoleSession, OperatorAccount, SignInThrottle
 from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
 from cloud.events.models import Event
@@ -18,6 +19,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Command",
+    "ConsoleSession",
     "Credential",
     "Door",
     "DoorKey",
@@ -25,6 +27,8 @@ __all__ = [
     "Event",
     "Group",
     "GroupMember",
+    "OperatorAccount",
+    "SignInThrottle",
     "Site",
     "User",
     "Zone",

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from cloud.api.deps import CurrentOperator, ObjectId, PageDep, SessionDep, SiteFilter, WriterOperator
-from cloud.api.listing import list_visible
 from cloud.crud import users as service
 from cloud.crud.scope import get_visible
 from cloud.models.user import User, UserCreate, UserPublic, UsersPublic, UserStatus, UserUpdate
@@ -21,14 +20,17 @@ def list_users(
     site_id: SiteFilter = None,
     status_filter: Annotated[UserStatus | None, Query(alias="status")] = None,
     external_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name, email or external id contains")] = None,
 ) -> UsersPublic:
-    filters = []
-    if status_filter is not None:
-        filters.append(User.status == status_filter)
-    if external_id is not None:
-        filters.append(User.external_id == external_id.replace("\x00", ""))
-    rows, count = list_visible(
-        session=session, model=User, operator=operator, paging=paging, site_id=site_id, filters=tuple(filters)
+    rows, count = service.list_users(
+        session=session,
+        operator=operator,
+        site_id=site_id,
+        offset=paging.offset,
+        limit=paging.limit,
+        search=q,
+        status=status_filter,
+        external_id=external_id,
     )
     return UsersPublic(data=[UserPublic.model_validate(row) for row in rows], count=count)
 

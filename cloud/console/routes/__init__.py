@@ -1,0 +1,1 @@
+"""Thin console routes: read the form, call the domain function, render or redirect."""
