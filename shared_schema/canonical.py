@@ -6,8 +6,9 @@
 # CPython's json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=True); MicroPython cannot
 # sort keys and its dicts are unordered, hence this encoder.
 #
-# The encoder writes to a sink (anything with update(bytes)), so a signature can be computed over a
-# 4 KiB message without building its bytes: the lock's heap is small and fragmented.
+# The encoder writes to a sink (anything with update(bytes)), so a message can be checked against its
+# received bytes (is_canonical) without building a second copy of them: the lock's heap is small and
+# fragmented.
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MAX_DEPTH = 8
@@ -68,16 +69,35 @@ def _value(value, sink, depth):
 
 
 def _object(value, sink, depth):
+    for key in value:
+        if not isinstance(key, str):  # before sorting: mixed key types do not even compare
+            raise CanonicalError("non-string key")
     sink.update(b"{")
     for i, key in enumerate(sorted(value)):
-        if not isinstance(key, str):
-            raise CanonicalError("non-string key")
         if i:
             sink.update(b",")
         _string(key, sink)
         sink.update(b":")
         _value(value[key], sink, depth + 1)
     sink.update(b"}")
+
+
+class _Mismatch(Exception):
+    pass
+
+
+class _Comparer:
+    # A sink that compares what the encoder writes with the expected bytes as it goes, and stops the
+    # encoder at the first difference.
+    def __init__(self, expected):
+        self.expected = expected
+        self.position = 0
+
+    def update(self, chunk):
+        end = self.position + len(chunk)
+        if end > len(self.expected) or self.expected[self.position : end] != chunk:
+            raise _Mismatch()
+        self.position = end
 
 
 class _Buffer:
@@ -98,3 +118,14 @@ def canonical_bytes(value):
     buffer = _Buffer()
     _value(value, buffer, 0)
     return bytes(buffer.data)
+
+
+def is_canonical(value, expected):
+    """True when `expected` (bytes-like, e.g. a memoryview of a received BODY) is exactly the canonical
+    encoding of `value`. Streams the encoder into a comparing sink: the encoding is never built."""
+    comparer = _Comparer(expected)
+    try:
+        _value(value, comparer, 0)
+    except (_Mismatch, CanonicalError):
+        return False
+    return comparer.position == len(expected)
