@@ -18,6 +18,10 @@ class CanonicalError(ValueError):
     pass
 
 
+class CanonicalTooLarge(CanonicalError):
+    """The encoding does not fit the buffer given to write_into()."""
+
+
 def _escape(ch):
     if ch in _ESCAPES:
         return _ESCAPES[ch]
@@ -100,6 +104,20 @@ class _Comparer:
         self.position = end
 
 
+class _Writer:
+    # A sink that writes into a preallocated buffer (a writable memoryview) and refuses to overflow it.
+    def __init__(self, view):
+        self.view = view
+        self.position = 0
+
+    def update(self, chunk):
+        end = self.position + len(chunk)
+        if end > len(self.view):
+            raise CanonicalTooLarge()
+        self.view[self.position : end] = chunk
+        self.position = end
+
+
 class _Buffer:
     def __init__(self):
         self.data = bytearray()
@@ -111,6 +129,14 @@ class _Buffer:
 def write_canonical(value, sink):
     """Stream the canonical encoding of `value` into sink.update(); raises CanonicalError."""
     _value(value, sink, 0)
+
+
+def write_into(value, view):
+    """Encode `value` into `view` (a writable memoryview, e.g. of a lock's transmit buffer) and return the
+    length; raises CanonicalTooLarge when it does not fit (nothing allocated in proportion to it)."""
+    writer = _Writer(view)
+    _value(value, writer, 0)
+    return writer.position
 
 
 def canonical_bytes(value):

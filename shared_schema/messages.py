@@ -16,19 +16,18 @@ import json
 import sys
 
 from shared_schema import PROTOCOL_VERSION, prescan, strictjson
-from shared_schema.canonical import CanonicalError, canonical_bytes, is_canonical
-from shared_schema.hmac_sha256 import HmacKey, HmacSha256, compare_digest, hmac_sha256
-from shared_schema.payloads import (  # noqa: F401 (re-exported: the contract's rules live in payloads)
-    KINDS,
-    _entries,
-    _int,
-    _pos,
-    _uint,
+from shared_schema.canonical import CanonicalError, CanonicalTooLarge, is_canonical, write_into
+from shared_schema.fields import (  # noqa: F401 (entry_sort_key re-exported: callers use messages)
     entry_sort_key,
     is_device_id,
+    is_int,
     is_nonce,
-    payload_error,
+    is_pos,
+    is_uint,
 )
+from shared_schema.fields import is_entries as _entries  # noqa: F401 (the name callers import)
+from shared_schema.hmac_sha256 import HmacKey, HmacSha256, compare_digest, hmac_sha256
+from shared_schema.payloads import KINDS, payload_error
 from shared_schema.vocabulary import (  # noqa: F401 (re-exported: the contract's names live in one place)
     BOLT_STATES,
     BOOT_REASONS,
@@ -114,14 +113,14 @@ def _is_dict(value):
 
 
 # The fields every message has, in the order step 6 checks them after v and k.
-_ENVELOPE = (("d", is_device_id), ("e", _pos), ("n", _pos), ("t", _uint), ("p", _is_dict))
+_ENVELOPE = (("d", is_device_id), ("e", is_pos), ("n", is_pos), ("t", is_uint), ("p", _is_dict))
 
 
 def envelope_error(message, direction, expected_device, expected_epoch):
     """Step 6 of docs/PROTOCOL.md: None or the error code."""
     if "v" not in message:
         return "missing_field:v"
-    if not _int(message["v"]):
+    if not is_int(message["v"]):
         return "bad_field:v"
     if message["v"] != PROTOCOL_VERSION:
         return "unsupported_version"
@@ -143,7 +142,7 @@ def envelope_error(message, direction, expected_device, expected_epoch):
         return "wrong_device"
     if message["e"] != expected_epoch:
         return "wrong_epoch"
-    if "x" in message and not _uint(message["x"]):
+    if "x" in message and not is_uint(message["x"]):
         return "bad_field:x"
     if "c" in message and not is_nonce(message["c"]):
         return "bad_field:c"
@@ -174,23 +173,36 @@ def build(kind, device_id, epoch, counter, payload, issued_at, expires_at=None, 
 def encode(kind, device_id, epoch, counter, payload, key, issued_at, expires_at=None, challenge=None):
     """Check, encode and MAC a message: MAC || BODY bytes. `key` is the direction key (HmacKey or bytes:
     K_down on the cloud, K_up on the lock). Raises MessageError(code) for anything a receiver would refuse
-    in steps 1-7, with the receiver's code."""
+    in steps 1-7, with the receiver's code. A lock uses encode_into() with its transmit buffer instead."""
+    buffer = bytearray(MAX_MESSAGE_BYTES)
+    length = encode_into(buffer, kind, device_id, epoch, counter, payload, key, issued_at, expires_at,
+                         challenge)
+    return bytes(memoryview(buffer)[:length])
+
+
+def encode_into(buffer, kind, device_id, epoch, counter, payload, key, issued_at, expires_at=None,
+                challenge=None):
+    """encode() into `buffer` (a bytearray of MAX_MESSAGE_BYTES, allocated once): returns the message's
+    length. Allocates nothing in proportion to the message."""
     if kind not in KINDS:
         raise MessageError("unknown_kind")
     message = build(kind, device_id, epoch, counter, payload, issued_at, expires_at, challenge)
     error = envelope_error(message, KINDS[kind][0], device_id, epoch) or payload_error(kind, payload)
     if error:
         raise MessageError(error)
+    view = memoryview(buffer)
     try:
-        body = canonical_bytes(message)
+        end = MAC_HEX_CHARS + write_into(message, view[MAC_HEX_CHARS:MAX_MESSAGE_BYTES])
+    except CanonicalTooLarge:
+        raise MessageError("too_large")
     except CanonicalError:
         raise MessageError("not_canonical")
-    if MAC_HEX_CHARS + len(body) > MAX_MESSAGE_BYTES:
-        raise MessageError("too_large")
+    body = view[MAC_HEX_CHARS:end]
     error = prescan.scan(body)
     if error:
         raise MessageError(error)
-    return seal(body, key)
+    view[:MAC_HEX_CHARS] = mac_hex(key, body)
+    return end
 
 
 # --- decoding ----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ MAX_DOWNLINK_LIFETIME_S = 600
 TIME_CHALLENGE_TTL_S = 30
 NONCE_BYTES = 16
 MAC_HEX_CHARS = 64
+# Credential ids and table hashes on the wire: 16 bytes as lowercase hex (credentials.HASH_HEX_CHARS;
+# repeated here so that the message rules do not pull the credential code into the heap).
+CRED_HEX_CHARS = 32
 MIN_MESSAGE_BYTES = MAC_HEX_CHARS + 2
 # Byte-level pre-scan of a message body, applied after the MAC and before any parsing.
 MAX_DEPTH = 6

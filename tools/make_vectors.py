@@ -35,8 +35,10 @@ from shared_schema.hmac_sha256 import hmac_sha256
 from shared_schema.vocabulary import MAX_DEPTH, MAX_NUMBER_DIGITS, MAX_STRING_CHARS, MAX_VALUES
 
 OUT = Path(__file__).resolve().parent.parent / "shared_schema" / "vectors"
-# Longer wires in the JSON Lines files are stored as "wire_parts" (runs), so every line stays short.
-WIRE_PARTS_FROM = 1024
+# Longer wires are stored as "wire_parts": pieces of at most this many characters, or runs of a repeated
+# unit, so that a lock-sized heap never needs a large block to read a vector (see test_vectors.py).
+WIRE_PIECE_CHARS = 512
+MAX_UNIT_CHARS = 160
 SECRET = bytes(range(32))
 NEW_SECRET = bytes(range(200, 232))
 SITE_KEY = bytes(range(100, 132))
@@ -74,7 +76,8 @@ def _json(data: object) -> str:
 
 
 def _json_lines(header: dict, cases: list[Case]) -> str:
-    return "".join(json.dumps(item, sort_keys=True, separators=(",", ":")) + "\n" for item in [header, *cases])
+    lines = [json.dumps(item, sort_keys=True, separators=(",", ":")) for item in [header, *cases]]
+    return "".join(line + "\n" for line in lines)
 
 
 def _header(device: str = DEVICE) -> dict:
@@ -116,8 +119,8 @@ def _valid(name: str, kind: str, counter: int, payload: dict, last: int | None =
     if kind == "time" and challenge is None:
         challenge = NONCE
     wire = m.encode(kind, device, EPOCH, counter, payload, _key(direction), issued, expires, challenge)
-    return {"name": name, "direction": direction, "last_counter": last, "wire": wire.decode(),
-            "message": json.loads(wire[m.MAC_HEX_CHARS:])}
+    return dict({"name": name, "direction": direction, "last_counter": last,
+                 "message": json.loads(wire[m.MAC_HEX_CHARS:])}, **_wire(wire))
 
 
 def _unknown_fields(kind: str, counter: int, payload: dict, extra_payload: dict, extra_envelope: dict,
@@ -169,7 +172,8 @@ def valid_messages() -> list[Case]:
     night = [TABLE[1], m.ROLE_NORMAL, 0, 0, [NIGHT]]
     office = [TABLE[1], m.ROLE_NORMAL, 0, 0, [NIGHT, OFFICE]]  # [NIGHT] is a prefix: it sorts first
     admin = [TABLE[2], m.ROLE_ADMIN, 0, 0, [OFFICE]]
-    eight = [[TABLE[0], m.ROLE_NORMAL, 0, T0 + day * 86400, []] for day in range(1, m.MAX_ENTRIES_PER_CRED + 1)]
+    eight = [[TABLE[0], m.ROLE_NORMAL, 0, T0 + day * 86400, []]
+             for day in range(1, m.MAX_ENTRIES_PER_CRED + 1)]
     events = [[41, T0 + 1, "granted", CRED_A, "ok"], [42, T0 + 2, "denied", "", "unknown_credential"],
               [44, 0, "door_open", "", ""], [45, T0 + 9, "denied", CRED_B, "outside_schedule"]]
     rekey = {"gen": 2, "wrapped": m.wrap_secret(NEW_SECRET, K_DOWN, 110)}
@@ -177,7 +181,7 @@ def valid_messages() -> list[Case]:
         _valid("hello", "hello", 1, _hello(bat=87, heap=41234, rssi=-67)),
         _valid("hello_first_boot_clock_untrusted", "hello", 2, _hello(
             pv=0, kg=0, cv=0, clk="none", trusted=False, sync_age=-1, store="missing"), issued=0),
-        # The cloud decodes a hello without the replay check (last_counter None) to see a resync's counter reset.
+        # The cloud decodes a hello without the replay check (last_counter None): a resync's counter reset.
         _valid("hello_resync_counter_reset", "hello", 3, _hello(resync=True, trusted=False, clk="ntp",
                                                                   boot="watchdog"), last=None),
         _valid("state", "state", 7, {"door": "closed", "bolt": "locked", "mode": "normal", "pv": 4,
@@ -198,12 +202,14 @@ def valid_messages() -> list[Case]:
         _valid("snapshot_eight_entries_for_one_credential", "snap", 103,
                {"ver": 5, "g": 1, "i": 0, "of": 1, "e": eight}),
         _valid("empty_snapshot", "snap", 104, {"ver": 6, "g": 1, "i": 0, "of": 1, "e": []}),
-        _valid("delta", "delta", 105, {"base": 6, "ver": 7, "g": 1, "add": [night, guest], "del": [TABLE[0]]}),
+        _valid("delta", "delta", 105, {"base": 6, "ver": 7, "g": 1, "add": [night, guest],
+                                       "del": [TABLE[0]]}),
         _valid("event_ack", "ev_ack", 106, {"upto": 45}),
         _valid("command_unlock_for_a_while", "cmd", 107, {"id": "c-79", "action": "unlock", "dur": 900}),
         _valid("command_lock", "cmd", 108, {"id": "c-80", "action": "lock"}, expires=T0 + 1),
-        _valid("config", "config", 109, {"ver": 3, "mode": "passage", "passage": [[0x1F, 480, 1080]],
-                                         "unlock_s": 5, "held_s": 30}, expires=T0 + m.MAX_DOWNLINK_LIFETIME_S),
+        _valid("config_longest_lifetime", "config", 109, {
+            "ver": 3, "mode": "passage", "passage": [[0x1F, 480, 1080]], "unlock_s": 5, "held_s": 30,
+        }, expires=T0 + m.MAX_DOWNLINK_LIFETIME_S),
         _valid("rekey", "rekey", 110, rekey),
         _unknown_fields("ev_ack", 111, {"upto": 46}, {"future_field": [1, "x", None, {"y": True}]},
                         {"zz": "later", "c": NONCE}, "unknown_fields_ignored"),
@@ -242,36 +248,39 @@ def worst_case_events() -> Case:
 
 
 def _runs(text: str) -> list[list]:
-    """[[piece, count], ...] whose concatenation (each piece repeated count times) is `text`: runs of a
-    short unit repeated at least 32 times become one pair, so that no vector line needs a lock-sized
-    heap's largest free block."""
+    """[[piece, count], ...] whose concatenation (each piece repeated count times) is `text`: a unit of up
+    to MAX_UNIT_CHARS repeated over at least 128 characters becomes one pair, other text pieces of at most
+    WIRE_PIECE_CHARS."""
     parts: list[list] = []
+
+    def literal(end: int) -> None:
+        for start in range(literal_from, end, WIRE_PIECE_CHARS):
+            parts.append([text[start : min(end, start + WIRE_PIECE_CHARS)], 1])
+
     literal_from = i = 0
     while i < len(text):
         best = (1, 1)
-        for size in (1, 2, 3, 4):
+        for size in range(1, MAX_UNIT_CHARS + 1):
             unit, count = text[i : i + size], 1
             while text[i + count * size : i + (count + 1) * size] == unit:
                 count += 1
-            if count >= 32 and count * size > best[0] * best[1]:
+            if count * size >= 128 and count * size > best[0] * best[1]:
                 best = (size, count)
         if best[1] == 1:
             i += 1
             continue
-        if literal_from < i:
-            parts.append([text[literal_from:i], 1])
+        literal(i)
         parts.append([text[i : i + best[0]], best[1]])
         i += best[0] * best[1]
         literal_from = i
-    if literal_from < len(text):
-        parts.append([text[literal_from:], 1])
+    literal(len(text))
     return parts
 
 
 def _wire(wire: bytes) -> dict:
     if not all(0x20 <= byte <= 0x7E for byte in wire):
         return {"wire_hex": wire.hex()}
-    if len(wire) > WIRE_PARTS_FROM:
+    if len(wire) > WIRE_PIECE_CHARS:
         return {"wire_parts": _runs(wire.decode())}
     return {"wire": wire.decode()}
 
@@ -336,9 +345,11 @@ def _steps_1_to_5() -> list[Case]:
         _case("brackets_inside_strings_do_not_count", "number_too_long",
               _raw(body[:-1] + b',"z":"[[[[[[[[{{{{{{{\\"[[[[[","y":12345678901234567}')),
         _case("seventeen_digits", "number_too_long", _raw(body[:-1] + b',"z":12345678901234567}')),
-        _case("counter_of_seventeen_digits", "number_too_long", _edited(ack, '"n":51', '"n":10000000000000051')),
+        _case("counter_of_seventeen_digits", "number_too_long",
+              _edited(ack, '"n":51', '"n":10000000000000051')),
         _case("negative_seventeen_digits", "number_too_long", _raw(body[:-1] + b',"z":-12345678901234567}')),
-        _case("float_digits_count_together", "number_too_long", _raw(body[:-1] + b',"z":1.0000000000000000}')),
+        _case("float_digits_count_together", "number_too_long",
+              _raw(body[:-1] + b',"z":1.0000000000000000}')),
         _case("number_of_3900_digits", "number_too_long", _raw(body[:-1] + b',"z":' + b"7" * 3900 + b"}")),
         _case("string_of_65", "string_too_long", _raw(body[:-1] + b',"z":"' + b"a" * 65 + b'"}')),
         _case("key_of_65", "string_too_long", _raw(body[:-1] + b',"' + b"k" * 65 + b'":0}')),
@@ -371,7 +382,8 @@ def _steps_1_to_5() -> list[Case]:
         # Step 5: JSON, but not the one canonical spelling.
         _case("space_after_colon", "not_canonical", _edited(ack, '"upto":', '"upto": ')),
         _case("space_at_end", "not_canonical", _raw(body + b" ")),
-        _case("keys_unsorted", "not_canonical", _edited(ack, '"d":"lock-0001","e":3', '"e":3,"d":"lock-0001"')),
+        _case("keys_unsorted", "not_canonical",
+              _edited(ack, '"d":"lock-0001","e":3', '"e":3,"d":"lock-0001"')),
         _case("duplicate_key", "not_canonical", _edited(ack, '"n":51', '"n":50,"n":51')),
         _case("float", "not_canonical", _edited(ack, '"upto":3', '"upto":3.0')),
         _case("exponent", "not_canonical", _edited(ack, '"upto":3', '"upto":3e0')),
@@ -380,8 +392,10 @@ def _steps_1_to_5() -> list[Case]:
         _case("uppercase_unicode_escape", "not_canonical",
               _edited(ack, '"lock-0001"', '"lock-0001","z":"\\u00E9"')),
         _case("escaped_ascii_letter", "not_canonical", _edited(ack, '"ev_ack"', '"ev_\\u0061ck"')),
-        _case("long_escape_for_newline", "not_canonical", _edited(ack, '"lock-0001"', '"lock-0001","z":"\\u000a"')),
-        _case("uppercase_escape_of_del", "not_canonical", _edited(ack, '"lock-0001"', '"lock-0001","z":"\\u007F"')),
+        _case("long_escape_for_newline", "not_canonical",
+              _edited(ack, '"lock-0001"', '"lock-0001","z":"\\u000a"')),
+        _case("uppercase_escape_of_del", "not_canonical",
+              _edited(ack, '"lock-0001"', '"lock-0001","z":"\\u007F"')),
     ]
 
 
@@ -499,13 +513,14 @@ def _step_7() -> list[Case]:
         down("time_offsets_unordered", "time", dict(times, offsets=[[T0, 60], [T0, 120]]),
              "bad_field:p.offsets"),
         down("time_now_zero", "time", dict(times, now=0), "bad_field:p.now"),
-        down("snapshot_without_generation", "snap", {"ver": 2, "i": 0, "of": 1, "e": []}, "missing_field:p.g"),
+        down("snapshot_without_generation", "snap", {"ver": 2, "i": 0, "of": 1, "e": []},
+             "missing_field:p.g"),
         down("snapshot_generation_zero", "snap", snap([], g=0), "bad_field:p.g"),
         down("snapshot_index_past_end", "snap", snap([entry], i=1), "bad_field:p.i"),
         down("snapshot_unsorted", "snap", snap([[TABLE[1], 0, 0, 0, []], entry]), "bad_field:p.e"),
         down("snapshot_duplicate_entry", "snap", snap([entry, entry]), "bad_field:p.e"),
-        down("snapshot_role_before_validity", "snap", snap([[TABLE[0], 1, 0, 0, []], [TABLE[0], 0, 5, 0, []]]),
-             "bad_field:p.e"),
+        down("snapshot_role_before_validity", "snap",
+             snap([[TABLE[0], 1, 0, 0, []], [TABLE[0], 0, 5, 0, []]]), "bad_field:p.e"),
         down("snapshot_window_prefix_sorts_first", "snap",
              snap([[TABLE[0], 0, 0, 0, [NIGHT, OFFICE]], [TABLE[0], 0, 0, 0, [NIGHT]]]), "bad_field:p.e"),
         down("snapshot_nine_entries_for_one_credential", "snap", snap(nine), "bad_field:p.e"),
@@ -520,9 +535,11 @@ def _step_7() -> list[Case]:
         down("delta_without_generation", "delta", {"base": 2, "ver": 3, "add": [], "del": []},
              "missing_field:p.g"),
         down("delta_not_forward", "delta", delta(ver=2), "bad_field:p.ver"),
-        down("delta_add_and_delete_same", "delta", delta(add=[entry], **{"del": [TABLE[0]]}), "bad_field:p.del"),
+        down("delta_add_and_delete_same", "delta", delta(add=[entry], **{"del": [TABLE[0]]}),
+             "bad_field:p.del"),
         down("delta_deletes_unsorted", "delta", delta(**{"del": [TABLE[1], TABLE[0]]}), "bad_field:p.del"),
-        down("delta_65_deletes", "delta", delta(**{"del": [f"{i:032x}" for i in range(65)]}), "bad_field:p.del"),
+        down("delta_65_deletes", "delta", delta(**{"del": [f"{i:032x}" for i in range(65)]}),
+             "bad_field:p.del"),
         down("event_ack_negative", "ev_ack", {"upto": -1}, "bad_field:p.upto"),
         down("event_ack_missing", "ev_ack", {"up_to": 3}, "missing_field:p.upto"),
         down("command_unknown_action", "cmd", dict(cmd, action="explode"), "bad_field:p.action"),
@@ -534,7 +551,8 @@ def _step_7() -> list[Case]:
         down("config_version_0", "config", dict(config, ver=0), "bad_field:p.ver"),
         down("config_unlock_61", "config", dict(config, unlock_s=61), "bad_field:p.unlock_s"),
         down("config_held_4", "config", dict(config, held_s=4), "bad_field:p.held_s"),
-        down("config_nine_passage_windows", "config", dict(config, passage=[OFFICE] * 9), "bad_field:p.passage"),
+        down("config_nine_passage_windows", "config", dict(config, passage=[OFFICE] * 9),
+             "bad_field:p.passage"),
         down("rekey_generation_0", "rekey", {"gen": 0, "wrapped": "a" * 64}, "bad_field:p.gen"),
         down("rekey_wrapped_uppercase", "rekey", {"gen": 2, "wrapped": "A" * 64}, "bad_field:p.wrapped"),
         down("rekey_wrapped_short", "rekey", {"gen": 2, "wrapped": "a" * 62}, "bad_field:p.wrapped"),
