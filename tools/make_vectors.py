@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from shared_schema import messages as m
+from shared_schema.assurance import assurance
 from shared_schema.canonical import canonical_bytes
 from shared_schema.credentials import (
     KIND_FELICA,
     KIND_ISO14443A,
     KIND_PHONE,
     CredentialError,
-    assurance,
     credential_hash,
     normalize,
     table_hash,

@@ -13,13 +13,8 @@ from cloud.models.credential import Credential, CredentialCreate, CredentialPubl
 from cloud.models.site import Site
 from cloud.models.user import User
 from cloud.permissions.service import doors_of_user, recompute_doors
-from shared_schema.credentials import (
-    KIND_PHONE,
-    CredentialError,
-    assurance,
-    credential_hash,
-    normalize,
-)
+from shared_schema.assurance import assurance
+from shared_schema.credentials import KIND_PHONE, CredentialError, credential_hash, normalize
 
 PHONE_TOKEN_BYTES = 16
 

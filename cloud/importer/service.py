@@ -25,7 +25,8 @@ from cloud.models.credential import Credential, CredentialPublic
 from cloud.models.site import Site
 from cloud.models.user import Group, GroupMember, GroupPublic, User, UserPublic
 from cloud.permissions.service import doors_of_group, doors_of_user, recompute_doors
-from shared_schema.credentials import KIND_FELICA, KIND_ISO14443A, assurance
+from shared_schema.assurance import assurance
+from shared_schema.credentials import KIND_FELICA, KIND_ISO14443A
 
 COLUMNS = ("type", "external_id", "name", "email", "group", "kind", "identifier", "label")
 _LIMITS = {"external_id": 64, "name": 200, "email": 254, "label": 200, "identifier": 64}

@@ -10,9 +10,9 @@ _BUFFER = bytearray(4096)  # allocated before the code is compiled into the heap
 from binascii import hexlify, unhexlify  # noqa: E402
 
 from shared_schema import messages  # noqa: E402
+from shared_schema.assurance import assurance  # noqa: E402
 from shared_schema.credentials import (  # noqa: E402
     CredentialError,
-    assurance,
     credential_hash,
     normalize,
     table_hash,
