@@ -237,7 +237,7 @@ def test_events_payload_and_ack():
     payload = app.events_payload()
     assert payload["dropped"] == 0 and [e[0] for e in payload["ev"]] == [1, 2, 3, 4]
     # the batch is valid for the contract's "events" message
-    wire = messages.encode("events", "lock-1", 1, payload, b"k" * 32, NOW)
+    wire = messages.encode("events", "lock-1", 1, 1, payload, b"k" * 32, NOW)
     assert len(wire) <= messages.MAX_MESSAGE_BYTES
     app.ack_events(4)
     assert app.events_payload() is None and app.hello_payload()["pending"] == 0
