@@ -32,10 +32,30 @@ def _escape(ch):
     return "\\u%04x" % code
 
 
+def _plain(encoded, length):
+    # True when the UTF-8 `encoded` of a `length`-character string needs no escape at all: one byte per
+    # character (ASCII) and none of them a control character, DEL, quote or backslash.
+    if len(encoded) != length:
+        return False
+    for byte in encoded:
+        if byte < 0x20 or byte == 0x7F or byte == 0x22 or byte == 0x5C:
+            return False
+    return True
+
+
 def _string(text, sink):
     sink.update(b'"')
+    try:
+        encoded = text.encode()
+    except UnicodeError:  # CPython: a lone surrogate (escaped below, as \udXXX)
+        encoded = b""
+    if _plain(encoded, len(text)):  # the common case (hashes, names, codes), without a loop over characters
+        sink.update(encoded)
+        sink.update(b'"')
+        return
     clean_from = 0
-    for i, ch in enumerate(text):
+    for i in range(len(text)):  # not enumerate(): it builds a tuple per character on MicroPython
+        ch = text[i]
         if ch in _ESCAPES or not 0x20 <= ord(ch) < 0x7F:
             if clean_from < i:
                 sink.update(text[clean_from:i].encode())
