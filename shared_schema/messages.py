@@ -272,6 +272,15 @@ def _parse(body):
     return "not_canonical"
 
 
+def is_counter_reset(message, last_counter):
+    """The cloud's one exception to step 8 (docs/PROTOCOL.md "State loss"): True for an uplink `hello` with
+    `resync: true` whose counter is not above the last accepted one, a lock that lost its state. The cloud
+    decodes hellos with last_counter=None, accepts such a one as a counter reset (and audits it), and
+    refuses any other message whose counter is not above the last as `replayed`."""
+    return (message["k"] == "hello" and message["p"]["resync"] is True and last_counter is not None
+            and message["n"] <= last_counter)
+
+
 # --- step 9: freshness on the lock -------------------------------------------------------------
 
 

@@ -188,3 +188,13 @@ def test_entry_sort_key_is_the_wire_order():
             assert sorted(reversed(entries), key=messages.entry_sort_key) == entries, case["name"]
             checked += 1
     assert checked >= 3, checked
+
+
+def test_only_a_resync_hello_resets_the_uplink_counter():
+    hello = {"k": "hello", "n": 3, "p": {"resync": True}}
+    assert messages.is_counter_reset(hello, 40)
+    assert messages.is_counter_reset(hello, 3)
+    assert not messages.is_counter_reset(hello, 2)  # above the last: an ordinary hello
+    assert not messages.is_counter_reset(hello, None)
+    assert not messages.is_counter_reset({"k": "hello", "n": 3, "p": {"resync": False}}, 40)
+    assert not messages.is_counter_reset({"k": "state", "n": 3, "p": {"resync": True}}, 40)
