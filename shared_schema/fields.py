@@ -4,9 +4,10 @@
 # closure would cost about 175 bytes of MicroPython heap, a tuple 48. payloads.py puts them together per
 # message kind.
 #
-# Text fields (fw, err, id, reason) are printable ASCII (0x20-0x7E): their length is then the same on
-# every interpreter (MicroPython's json keeps a surrogate pair as two characters, CPython as one), and a
-# lock cannot slip a lone surrogate or a control character into the cloud's database or logs.
+# Text fields (fw, err, id, reason) are printable ASCII (0x20-0x7E) other than '"' and '\': their length is
+# then the same on every interpreter (MicroPython's json keeps a surrogate pair as two characters, CPython
+# as one) and on the wire (nothing to escape, so the largest event batch in the vectors is the largest
+# there can be), and a lock cannot slip a control character or a lone surrogate into the cloud's logs.
 from shared_schema.schedule import MAX_WINDOWS, offset_table_error, window_error
 from shared_schema.vocabulary import (
     CRED_HEX_CHARS,
@@ -73,7 +74,7 @@ def check(rule, value):
 
 def _printable(value):
     for ch in value:
-        if not " " <= ch <= "~":
+        if not " " <= ch <= "~" or ch == '"' or ch == "\\":
             return False
     return True
 
