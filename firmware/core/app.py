@@ -1,31 +1,32 @@
-# LockApp: wires the store, event log, clock, site settings and thumb-turn to the hardware object built by
-# hal/ (see notes in docs/FIRMWARE.md). The tap path: reader -> handle_tap() -> decision -> event log ->
+# LockApp: wires the store, event log, state, keys, clock, site settings and thumb-turn to the hardware object
+# built by hal/ (see docs/FIRMWARE.md). The tap path: reader -> handle_tap() -> decision -> event log ->
 # thumb-turn; it never waits on the network.
 #
-#   app = LockApp(hw, config)     # opens store and log under hw.data_dir, logs the boot event; never moves
+#   app = LockApp(hw, config)     # opens everything under hw.data_dir, logs the boot event; never moves
 #   await app.run()               # forever: poll reader, exit button, door; drive the thumb-turn
 #
-# The messaging layer (MQTT) awaits apply_snapshot / apply_delta (they run in steps), calls ack_events /
-# set_time / apply_config / remote and reads hello_payload / state_payload / events_payload; payloads
-# follow shared_schema.messages.
+# What the network layer calls (handlers for verified downlinks, uplink payloads, keys, challenge) is in
+# core.cloudapi, LockApp's base class.
 import asyncio
 import binascii
-import gc
 
 from core import fsutil
 from core.clock import Clock
+from core.cloudapi import CloudApi
 from core.config import int_setting
-from core.decision import MODE_LOCKDOWN, tap_verdict
+from core.decision import tap_verdict
 from core.eventlog import EventLog
-from core.permstore import ERR_BASE_MISMATCH, RESULT_APPLIED, RESULT_PARTIAL, STATUS_CORRUPT, PermStore
+from core.keys import Keys, parse_secret
+from core.permstore import STATUS_CORRUPT, PermStore
 from core.site import Site
-from core.state import State
+from core.state import FLAG_SITE_SET, MAX_EPOCH, State
 from core.thumbturn import JAMMED, ThumbTurn
 from shared_schema.credentials import SITE_KEY_MIN_BYTES
 from shared_schema.hmac_sha256 import HmacKey
-from shared_schema.vocabulary import MAX_EVENTS_PER_BATCH
 
-FIRMWARE_VERSION = "0.1.0"
+FIRMWARE_VERSION = "0.2.0"
+# Files that belong to one provisioning: a lock provisioned again (a new epoch) starts without them.
+_PROVISIONING_FILES = ("perm.db", "keys.bin", "site.json")
 
 
 def parse_site_key(text):
@@ -40,18 +41,37 @@ def parse_site_key(text):
     return HmacKey(key) if len(key) >= SITE_KEY_MIN_BYTES else None
 
 
-class LockApp:
+class LockApp(CloudApi):
+    firmware_version = FIRMWARE_VERSION
+
     def __init__(self, hw, config):
         self.hw = hw
         data_dir = getattr(hw, "data_dir", None) or config.get("data_dir", "data")
-        fsutil.makedirs(data_dir)
-        self.state = State(data_dir)
+        try:
+            fsutil.makedirs(data_dir)
+        except OSError:
+            pass  # a failing flash: every file below reads as missing, every write is refused
+        secret = parse_secret(config.get("device_secret"))
+        self.epoch = int_setting(config, "epoch", 1, MAX_EPOCH)
+        self.state = State(data_dir, self.epoch)
+        boot_notes = []
+        if secret is not None and self.state.status == "ok" and self.state.epoch != self.epoch:
+            for name in _PROVISIONING_FILES:
+                fsutil.remove(fsutil.join(data_dir, name))
+            self.state.reprovisioned(self.epoch)
+            boot_notes.append("reprovisioned")
+        self.keys = Keys(data_dir, secret, int_setting(config, "key_gen", 1, 0xFFFFFFFF), self.epoch)
         self.store = PermStore(data_dir)
+        self.keys.table_key(self.store.generation)  # derived now rather than on the first tap
         if hw.watchdog is not None:
             self.store.on_progress = hw.watchdog.feed  # long store updates must not trip the watchdog
-        self.log = EventLog(data_dir, self.state, int_setting(config, "event_log_capacity", 64, 65536))
-        self.site = Site(data_dir, config)
-        self.clock = Clock(hw.rtc)
+        self.max_credentials = int_setting(config, "max_credentials", 16, 1000000)
+        self.log = EventLog(
+            data_dir, self.state, int_setting(config, "event_log_capacity", 64, 65536),
+            lambda block: self.store.room_needed(self.max_credentials, block),
+        )
+        self.site = Site(data_dir, config, self.state.has(FLAG_SITE_SET))
+        self.clock = Clock(hw.rtc, self.state)
         self.site_key = parse_site_key(config.get("site_key"))
         self.tap_repeat_ms = int_setting(config, "tap_repeat_ms", 0, 60000)
         self.poll_ms = int_setting(config, "poll_ms", 5, 1000)
@@ -65,18 +85,24 @@ class LockApp:
         self._last_tap_at = 0
         self._passage = False
         self._update_lock = asyncio.Lock()
+        self.init_cloud_api()
         self.boot_reason = hw.boot_reason()
         self.record("boot", None, self.boot_reason)
-        for what, status in (("store_corrupt", self.store.status), ("state_corrupt", self.state.status)):
-            if status == STATUS_CORRUPT:
-                self.record("boot", None, what)
+        for note, bad in (("store_corrupt", self.store.status == STATUS_CORRUPT),
+                          ("state_corrupt", self.state.status == "corrupt"),
+                          ("site_corrupt", self.site.status == "corrupt"),
+                          ("keys_corrupt", self.keys.status == "corrupt")):
+            if bad:
+                boot_notes.append(note)
+        for note in boot_notes:
+            self.record("boot", None, note)
         self._signal("idle")
 
     # --- outputs ----------------------------------------------------------------------------------------
 
     def record(self, event_type, cred, reason):
         """Append an event to the flash log and report it; returns its seq (0 if flash failed)."""
-        ts = self.clock.now() or 0
+        ts = self.clock.trusted_now() or 0  # events carry ts 0 while the clock is not trusted
         try:
             seq = self.log.append(event_type, ts, cred, reason)
         except OSError:
@@ -113,8 +139,10 @@ class LockApp:
 
     def handle_tap(self, kind, uid):
         """Decide on one credential read and act on it; returns the Verdict."""
+        site = self.site
         verdict = tap_verdict(
-            self.store, self.site_key, kind, uid, self.clock.now(), self.site.offsets, self.site.mode
+            self.store, self.site_key, self.keys.table_key(self.store.generation), kind, uid,
+            self.clock.trusted_now(), site.offsets, site.until, site.decision_mode(),
         )
         seq = self.record("granted" if verdict.granted else "denied", verdict.cred, verdict.reason)
         self._report("decision", {
@@ -132,19 +160,6 @@ class LockApp:
         # Egress from inside always works, lockdown included.
         self.record("exit_request", None, "exit_button")
         self.thumbturn.unlock(self.hw.ticks_ms(), self._passage)
-
-    def remote(self, action):
-        """A verified "cmd" from the cloud: "unlock" or "lock"; returns None or a refusal reason."""
-        now = self.hw.ticks_ms()
-        if action == "unlock":
-            self.record("remote_unlock", None, "remote")
-            self.thumbturn.unlock(now, self._passage)
-        elif action == "lock":
-            self.record("remote_lock", None, "remote")
-            self.thumbturn.lock(now)
-        else:
-            return "bad_action"
-        return None
 
     def _poll_reader(self, now):
         if self.hw.reader is None:
@@ -172,7 +187,7 @@ class LockApp:
         self.thumbturn.door_changed(is_open, now)
 
     def _update_passage(self, now):
-        active = self.site.passage_active(self.clock.now())
+        active = self.site.passage_active(self.clock.trusted_now())
         if active == self._passage:
             return
         self._passage = active
@@ -182,6 +197,13 @@ class LockApp:
         else:
             self.thumbturn.release_hold(now)
 
+    def _keep_time(self, now):
+        try:
+            self.clock.refresh_floor()  # at most one small state write an hour
+        except OSError:
+            self._report("error", {"where": "state", "type": "time_floor"})
+        self.age_challenge(now)
+
     def step(self):
         """One pass of the main loop (run() calls it every poll_ms; tests call it directly)."""
         now = self.hw.ticks_ms()
@@ -190,6 +212,7 @@ class LockApp:
             self.exit_request()
         self._poll_door(now)
         self._update_passage(now)
+        self._keep_time(now)
         self.thumbturn.tick(now)
         if self.hw.watchdog is not None:
             self.hw.watchdog.feed()
@@ -203,101 +226,16 @@ class LockApp:
                 self._report("error", {"where": "step", "error": type(exc).__name__})
             await asyncio.sleep_ms(self.poll_ms)
 
-    # --- downlink handlers (messaging layer) --------------------------------------------------------------
-
-    async def apply_snapshot(self, payload):
-        """A verified "snap" payload. Returns a perm_ack payload, or None while more chunks are due.
-        Runs in steps: taps meanwhile are decided from the live version (see _run_update)."""
-        result = await self._run_update(
-            self.store.snapshot_steps, payload["ver"], payload["i"], payload["of"], payload["e"]
-        )
-        if result == RESULT_PARTIAL:
-            return None
-        return self._perm_ack(result)
-
-    async def apply_delta(self, payload):
-        """A verified "delta" payload; returns the perm_ack payload (need: snapshot on a base mismatch)."""
-        result = await self._run_update(
-            self.store.delta_steps, payload["base"], payload["ver"], payload["add"], payload["del"]
-        )
-        return self._perm_ack(result)
-
-    async def _run_update(self, steps_of, *args):
-        # A merge or verification reads the whole store (seconds at 50,000 credentials on an ESP32): it runs
-        # a bounded step at a time and yields to the loop in between, so run() keeps polling the reader and
-        # taps are decided from the live version, which stays valid until the rename. One update at a time.
-        async with self._update_lock:
-            steps = steps_of(*args)
-            try:
-                while True:
-                    try:
-                        next(steps)
-                    except StopIteration as done:
-                        result = done.value
-                        break
-                    await asyncio.sleep_ms(0)
-            finally:
-                steps.close()  # cancelled half-way: the store removes its unfinished file
-            gc.collect()
-            return result
-
-    def _perm_ack(self, result):
-        if result == RESULT_APPLIED:
-            return {"ver": self.store.version, "ok": True}
-        ack = {"ver": self.store.version, "ok": False, "err": result}
-        if result == ERR_BASE_MISMATCH or self.store.status != "ok":
-            ack["need"] = "snapshot"
-        return ack
-
-    def ack_events(self, upto):
-        return self.log.ack(upto)
-
-    def set_time(self, now, offsets=None, source="cloud"):
-        """Set the clock (and the UTC-offset table); returns None or a refusal reason."""
-        if offsets is not None:
-            error = self.site.set_offsets(offsets)
-            if error:
-                return error
-        return self.clock.set(now, source)
-
-    def apply_config(self, payload):
-        """A verified "config" payload; returns None or a refusal reason (nothing changed then)."""
-        old_mode = self.site.mode
-        error = self.site.apply_config(payload)
-        if error:
-            return error
-        self.thumbturn.unlock_ms = self.site.unlock_s * 1000
-        self.thumbturn.held_open_ms = self.site.held_s * 1000
-        if self.site.mode != old_mode:
-            self.record("mode", None, self.site.mode)
-            now = self.hw.ticks_ms()
-            if self._passage and not self.site.passage_active(self.clock.now()):
-                self._passage = False  # a passage hold ends with the mode (logged just above)
-                self.thumbturn.release_hold(now)
-            if self.site.mode == MODE_LOCKDOWN:
-                self.thumbturn.lock(now)
-        return None
-
-    # --- status (uplink payloads) -------------------------------------------------------------------------
-
-    def hello_payload(self):
-        return {
-            "fw": FIRMWARE_VERSION, "pv": self.store.version, "boot": self.boot_reason,
-            "clk": self.clock.source, "sync_age": self.clock.sync_age(), "mode": self.site.mode,
-            "pending": self.log.pending, "dropped": self.log.dropped,
-        }
-
-    def state_payload(self):
-        door = "unknown" if self.door_open is None else ("open" if self.door_open else "closed")
-        return {
-            "door": door, "bolt": self.thumbturn.bolt(), "mode": self.site.mode, "pv": self.store.version,
-            "pending": self.log.pending, "dropped": self.log.dropped,
-        }
-
-    def events_payload(self, limit=MAX_EVENTS_PER_BATCH):
-        """Oldest unacknowledged events for an "events" message, or None if there are none."""
-        batch = self.log.read_batch(limit)
-        if not batch:
-            return None
-        return {"ev": batch, "dropped": self.log.dropped}
-
+    def mode_changed(self, old_mode):
+        """After a config or time: log a change of the mode taps see, end a passage hold, lock for
+        lockdown."""
+        mode = self.site.reported_mode()
+        if mode == old_mode:
+            return
+        self.record("mode", None, mode)
+        now = self.hw.ticks_ms()
+        if self._passage and not self.site.passage_active(self.clock.trusted_now()):
+            self._passage = False  # a passage hold ends with the mode (logged just above)
+            self.thumbturn.release_hold(now)
+        if mode == "lockdown":
+            self.thumbturn.lock(now)

@@ -5,7 +5,10 @@ import json
 DEFAULTS = {
     "device_id": "lock-unprovisioned",
     "site_key": "",  # hex, >= 16 bytes; without it no credential can be verified (every tap denied)
-    "device_secret": "",  # hex; used by the messaging layer to verify downlinks
+    "device_secret": "",  # hex, 32 bytes: this lock's keys (K_up, K_down, K_table) until a rekey (keys.bin)
+    "key_gen": 1,  # key generation of device_secret
+    "epoch": 1,  # provisioning epoch; a different one than state.bin's means the lock was provisioned again
+    "max_credentials": 10000,  # permission records the flash keeps room for (the event log never takes it)
     "unlock_seconds": 5,  # auto-lock delay after an unlock when the door was not opened
     "held_open_seconds": 30,  # door open longer than this raises a held_open event
     "jam_timeout_ms": 1500,  # end position not confirmed within this -> retry once, then jammed

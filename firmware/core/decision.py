@@ -1,28 +1,37 @@
-# The access decision: credential hash -> store lookup -> mode, validity and schedule -> verdict.
+# The access decision: credential id -> table hash -> the credential's records -> verdict.
 #
-# Pure logic over the store, the current time and the site settings; no I/O besides the store's lookup
-# and no allocation that depends on the table size. Every refusal names its reason (core.reasons).
+#   tap -> normalized identifier -> cred_id = HMAC(site_key, normalized)[:16]
+#       -> table hash = HMAC(K_table, cred_id)[:16] (K_table of the live table's key generation)
+#       -> every record of that hash: granted if ANY allows (in lockdown: any admin record)
+#
+# Pure logic over the store, the trusted time and the site settings; no I/O besides the store's reads and
+# no allocation that depends on the table size (a credential has at most MAX_ENTRIES_PER_CRED records).
+# Every refusal names its reason (core.reasons). Events carry the cred_id, never the table hash.
 from core import reasons
 from core.permformat import ROLE_ADMIN
 from core.permread import STATUS_CORRUPT
-from shared_schema.credentials import CredentialError, credential_hash_bytes, normalize
-from shared_schema.schedule import is_time_limited, local_seconds, windows_allow
+from shared_schema.credentials import CredentialError, credential_hash_bytes, normalize, table_hash_bytes
+from shared_schema.schedule import local_seconds, windows_allow
+from shared_schema.vocabulary import MAX_ENTRIES_PER_CRED
 
 MODE_NORMAL = "normal"
 MODE_PASSAGE = "passage"
 MODE_LOCKDOWN = "lockdown"
+# Not a wire mode: the site settings were lost after the cloud had set them (core.site). Decided as lockdown,
+# and time-limited grants are refused too, until config and time arrive again.
+MODE_SITE_UNKNOWN = "site_unknown"
 
 
 class Verdict:
     def __init__(self, granted, reason, cred=None, role=None):
         self.granted = granted
         self.reason = reason
-        self.cred = cred  # 16-byte credential hash, or None if the identifier was refused before hashing
+        self.cred = cred  # 16-byte credential id, or None if the identifier was refused before hashing
         self.role = role
 
 
-def credential_key(site_key, kind, identifier):
-    """(16-byte hash, None) or (None, reason) for what a reader produced."""
+def credential_id(site_key, kind, identifier):
+    """(16-byte cred_id, None) or (None, reason) for what a reader produced."""
     if not site_key:
         return None, reasons.NOT_PROVISIONED
     try:
@@ -31,32 +40,62 @@ def credential_key(site_key, kind, identifier):
         return None, str(exc)
 
 
-def decide(store, key, now, offsets, mode):
-    """Verdict for credential hash `key` at Unix time `now` (None: clock never set since boot)."""
+def record_reason(store, now, offsets, until, mode):
+    """Why the record the store just read does not open the door at `now`, or reasons.OK."""
+    admin = store.role == ROLE_ADMIN
+    if mode == MODE_SITE_UNKNOWN and not admin:
+        return reasons.SITE_UNKNOWN
+    if mode == MODE_LOCKDOWN and not admin:
+        return reasons.LOCKDOWN
+    valid_from, valid_until, scheduled = store.valid_from, store.valid_until, store.schedule != 0
+    if not (valid_from or valid_until or scheduled):
+        return reasons.OK  # always valid: needs no clock
+    if mode == MODE_SITE_UNKNOWN:
+        return reasons.SITE_UNKNOWN
+    if now is None:
+        return reasons.CLOCK_NOT_SET
+    if valid_from and now < valid_from:
+        return reasons.NOT_YET_VALID
+    if valid_until and now >= valid_until:
+        return reasons.EXPIRED
+    if scheduled:
+        if until is not None and now >= until:
+            return reasons.OFFSETS_EXPIRED  # local time past the known offset table: fail closed
+        if not windows_allow(store.windows(), local_seconds(offsets, now)):
+            return reasons.OUTSIDE_SCHEDULE
+    return reasons.OK
+
+
+def decide(store, key, now, offsets, until, mode, cred=None):
+    """Verdict for table hash `key` at trusted Unix time `now` (None: not trusted). `until`: the offset
+    table is known up to then (None: no limit). `cred`: the cred_id the verdict carries."""
     if store.status == STATUS_CORRUPT:
-        return Verdict(False, reasons.STORE_UNAVAILABLE, key)
-    if not store.lookup(key):
+        return Verdict(False, reasons.STORE_UNAVAILABLE, cred)
+    index = store.find(key)
+    if index < 0:
         # Suspended and deleted users are simply absent from the store: same answer as never issued.
-        return Verdict(False, reasons.UNKNOWN_CREDENTIAL, key)
-    role = store.role
-    if mode == MODE_LOCKDOWN and role != ROLE_ADMIN:
-        return Verdict(False, reasons.LOCKDOWN, key, role)
-    valid_from, valid_until, has_schedule = store.valid_from, store.valid_until, store.schedule != 0
-    if is_time_limited(valid_from, valid_until, has_schedule):
-        if now is None:
-            return Verdict(False, reasons.CLOCK_NOT_SET, key, role)
-        if valid_from and now < valid_from:
-            return Verdict(False, reasons.NOT_YET_VALID, key, role)
-        if valid_until and now >= valid_until:
-            return Verdict(False, reasons.EXPIRED, key, role)
-        if has_schedule and not windows_allow(store.windows(), local_seconds(offsets, now)):
-            return Verdict(False, reasons.OUTSIDE_SCHEDULE, key, role)
-    return Verdict(True, reasons.OK, key, role)
+        return Verdict(False, reasons.UNKNOWN_CREDENTIAL, cred)
+    refusal, role = None, None
+    end = index + MAX_ENTRIES_PER_CRED
+    while index < end and store.record(index, key):
+        reason = record_reason(store, now, offsets, until, mode)
+        if reason == reasons.OK:
+            return Verdict(True, reasons.OK, cred, store.role)
+        # lockdown only if every record was refused for it; otherwise the first other refusal
+        if refusal is None or (refusal == reasons.LOCKDOWN and reason != reasons.LOCKDOWN):
+            refusal, role = reason, store.role
+        index += 1
+    return Verdict(False, refusal, cred, role)
 
 
-def tap_verdict(store, site_key, kind, identifier, now, offsets, mode):
-    """The whole tap path: identifier -> keyed hash -> decide()."""
-    key, error = credential_key(site_key, kind, identifier)
-    if key is None:
+def tap_verdict(store, site_key, table_key, kind, identifier, now, offsets, until, mode):
+    """The whole tap path: identifier -> cred_id -> table hash -> decide(). `table_key`: the HmacKey of
+    the live table's generation, None when this lock no longer holds that secret (keys.bin lost)."""
+    cred, error = credential_id(site_key, kind, identifier)
+    if cred is None:
         return Verdict(False, error if error in reasons.REASONS else reasons.BAD_CREDENTIAL)
-    return decide(store, key, now, offsets, mode)
+    if store.status == STATUS_CORRUPT or (table_key is None and store.count):
+        return Verdict(False, reasons.STORE_UNAVAILABLE, cred)
+    if table_key is None:
+        return Verdict(False, reasons.UNKNOWN_CREDENTIAL, cred)
+    return decide(store, table_hash_bytes(table_key, cred), now, offsets, until, mode, cred)

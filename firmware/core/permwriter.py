@@ -1,5 +1,10 @@
-# Writes a new permission-store file record by record (sorted), then its schedule table and footer.
-# Used by snapshot chunks and by delta merges; the caller renames the finished file onto the live name.
+# Writes a new permission-store file record by record (in the wire order), then its schedule table and
+# footer. Used by snapshot chunks and by delta merges; the caller renames the finished file onto the live
+# name.
+#
+# Order is checked as records arrive: entries strictly increasing in (hash, role, from, until, windows), at
+# most MAX_ENTRIES_PER_CRED consecutive records per hash. Records copied from the live file (a delta merge)
+# are already in order; only their hashes are compared with what came before.
 #
 # RAM stays small and fixed whatever the table size: records go straight to the file, distinct window
 # lists go to a side file (NAME.sch) as they first appear, and only their offsets and hashes are kept in
@@ -9,6 +14,7 @@ import binascii
 
 from core import fsutil
 from core import permformat as fmt
+from shared_schema.vocabulary import MAX_ENTRIES_PER_CRED
 
 
 class WriteError(Exception):
@@ -20,7 +26,9 @@ class TableWriter:
         self.path = path
         self.count = 0
         self._crc = 0
-        self._last = None
+        self._last = None  # hash of the last record
+        self._last_entry = None  # the last record's wire entry (None: copied from the live file)
+        self._run = 0  # records of that hash so far
         self._rec = bytearray(fmt.RECORD_SIZE)
         self._buf = bytearray(fmt.MAX_SCHEDULE_BYTES)
         self._offsets = array.array("H", bytes(2 * fmt.MAX_SCHEDULES))
@@ -60,17 +68,27 @@ class TableWriter:
         view = memoryview(self._buf)[:n]
         return self._sched.readinto(view) == n and view == encoded
 
-    def add(self, key, role, encoded_windows, valid_from, valid_until):
-        """Append one record; keys must arrive strictly increasing (the cloud sends them sorted)."""
-        self.add_record(key, role, self.schedule_id(encoded_windows), valid_from, valid_until)
-
-    def add_record(self, key, role, schedule, valid_from, valid_until):
-        """Append one record whose schedule id this writer already assigned."""
-        if self._last is not None and not key > self._last:
+    def add_record(self, key, role, schedule, valid_from, valid_until, entry=None):
+        """Append one record whose schedule id this writer already assigned. `entry`: the wire entry it
+        came from (its order is then checked in full), None for a record copied from a store file."""
+        last = self._last
+        if last is not None and key == last:
+            # Records of one hash come either all from the wire (checked in full) or all from a store file.
+            if (entry is None) != (self._last_entry is None):
+                raise WriteError("entries_not_sorted")
+            if entry is not None and not fmt.entry_follows(self._last_entry, entry):
+                raise WriteError("entries_not_sorted")
+            if self._run >= MAX_ENTRIES_PER_CRED:
+                raise WriteError("too_many_entries")
+            self._run += 1
+        elif last is not None and key < last:
             raise WriteError("entries_not_sorted")
+        else:
+            self._run = 1
         fmt.pack_record(self._rec, key, role, schedule, valid_from, valid_until)
         self._write(self._rec)
         self._last = key
+        self._last_entry = entry
         self.count += 1
 
     def add_entry(self, entry):
@@ -78,13 +96,14 @@ class TableWriter:
         error = fmt.entry_error(entry)
         if error:
             raise WriteError(error)
-        self.add(fmt.entry_hash(entry), entry[1], fmt.encode_windows(entry[4]), entry[2], entry[3])
+        sid = self.schedule_id(fmt.encode_windows(entry[4]))
+        self.add_record(fmt.entry_hash(entry), entry[1], sid, entry[2], entry[3], entry)
 
     def _write(self, data):
         self._file.write(data)
         self._crc = binascii.crc32(data, self._crc)
 
-    def finish(self, version):
+    def finish(self, version, generation):
         """Write schedule table and footer and close: the file is complete and durable on return."""
         self._sched.seek(0)
         remaining = self._table_len
@@ -94,7 +113,8 @@ class TableWriter:
                 raise OSError("schedule table short")
             self._write(memoryview(self._buf)[:n])
             remaining -= n
-        self._file.write(fmt.pack_footer(version, self.count, self._table_len, self._nsched, self._crc))
+        footer = fmt.pack_footer(version, generation, self.count, self._table_len, self._nsched, self._crc)
+        self._file.write(footer)
         self._file.close()
         self._file = None
         self._close_sched()

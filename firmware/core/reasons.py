@@ -5,12 +5,15 @@ OK = "ok"  # granted: known credential, inside its validity and schedule
 UNKNOWN_CREDENTIAL = "unknown_credential"  # not in the store (never issued, deleted or suspended)
 STORE_UNAVAILABLE = "store_unavailable"  # store missing its checks: nobody can be verified
 LOCKDOWN = "lockdown"  # lockdown mode: admins only
-CLOCK_NOT_SET = "clock_not_set"  # time-limited grant, but the clock was never set since boot
+CLOCK_NOT_SET = "clock_not_set"  # time-limited grant, but the clock is not trusted
 NOT_YET_VALID = "not_yet_valid"
 EXPIRED = "expired"
 OUTSIDE_SCHEDULE = "outside_schedule"
 BAD_CREDENTIAL = "bad_credential"  # the reader's identifier cannot be a credential (see CredentialError)
 NOT_PROVISIONED = "not_provisioned"  # no valid site key configured: nothing can be verified
+SITE_UNKNOWN = "site_unknown"  # site settings lost after the cloud set them: lockdown, no time-limited grants
+OFFSETS_EXPIRED = "offsets_expired"  # a schedule at a time past the UTC-offset table's `until`
+STORAGE_ERROR = "storage_error"  # the flash failed: that one message or operation is refused
 
 REASONS = (
     "", "other", OK, UNKNOWN_CREDENTIAL, STORE_UNAVAILABLE, LOCKDOWN, CLOCK_NOT_SET, NOT_YET_VALID,
@@ -22,6 +25,9 @@ REASONS = (
     "door_sensor", "timer", "door_closed", "exit_button", "remote", "passage", "retry", "unlock_failed",
     "lock_failed", "power_on", "watchdog", "soft", "deep_sleep", "hard", "unknown", "normal", "store_corrupt",
     "state_corrupt", "not_provisioned", "jam_cleared",
+    # protocol v2: trust and state loss
+    SITE_UNKNOWN, OFFSETS_EXPIRED, STORAGE_ERROR, "site_corrupt", "keys_corrupt",
+    "reprovisioned",
 )
 
 

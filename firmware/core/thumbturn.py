@@ -10,6 +10,7 @@
 #   as soon as the door closes again, and never while the door is open (the bolt would hit the frame).
 # - Door open longer than held_open_ms: one held_open event per opening.
 # - hold=True (passage mode) keeps it unlocked with no timer until release_hold().
+# - unlock(..., relock_ms=N): this unlock's auto-lock period instead of unlock_ms (a remote "unlock for N s").
 #
 # Events go to on_event(event_type, reason); every state change to on_state(state).
 LOCKED = "locked"
@@ -29,6 +30,7 @@ class ThumbTurn:
         self._on_event = on_event
         self._on_state = on_state
         self.unlock_ms = unlock_ms
+        self._relock_ms = unlock_ms  # the auto-lock period of the current unlock
         self.held_open_ms = held_open_ms
         self.jam_timeout_ms = jam_timeout_ms
         self.has_door = has_door
@@ -55,8 +57,9 @@ class ThumbTurn:
 
     # --- commands -------------------------------------------------------------------------------------
 
-    def unlock(self, now, hold=False):
+    def unlock(self, now, hold=False, relock_ms=None):
         self.hold = hold
+        self._relock_ms = relock_ms or self.unlock_ms
         if self.state == UNLOCKED:
             if hold:
                 self._relock_at = None
@@ -85,7 +88,7 @@ class ThumbTurn:
         self._set(moving_state)
 
     def _arm_relock(self, now):
-        self._relock_at = now + self.unlock_ms
+        self._relock_at = now + self._relock_ms
         self._door_seen_open = self.door_open
 
     # --- inputs ---------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ if FIRMWARE not in sys.path:
 import binascii  # noqa: E402
 
 SITE_KEY = b"0123456789abcdef-site-key"
+DEVICE_SECRET = bytes(range(32))  # the test locks' provisioned secret (key generation 1)
 _counter = [0]
+_table_keys = {}
 
 
 # --- directories ------------------------------------------------------------------------------------------
@@ -47,6 +49,22 @@ def cred_key(n):
     return binascii.unhexlify(hex_hash), hex_hash
 
 
+def table_key(secret=DEVICE_SECRET):
+    """K_table (HmacKey) of a device secret, made once per secret."""
+    if secret not in _table_keys:
+        from shared_schema.credentials import table_key as make
+
+        _table_keys[secret] = make(secret)
+    return _table_keys[secret]
+
+
+def table_hash(n, secret=DEVICE_SECRET):
+    """Hex table hash of credential number n on a lock with `secret` (what snap/delta entries carry)."""
+    from shared_schema.credentials import table_hash as make
+
+    return make(table_key(secret), cred_key(n)[1])
+
+
 def uid(n):
     return bytes([0x04, 0x10, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF, 0x5A, 0xA5])
 
@@ -63,9 +81,9 @@ def chunks(entries, size=12):
     return out or [[]]
 
 
-def install_snapshot(store, version, entries, size=12):
+def install_snapshot(store, version, entries, size=12, generation=1):
     parts = chunks(entries, size)
     result = None
     for i in range(len(parts)):
-        result = store.snapshot_chunk(version, i, len(parts), parts[i])
+        result = store.snapshot_chunk(version, generation, i, len(parts), parts[i])
     return result

@@ -11,11 +11,12 @@ from core.state import EV_BLOCK, State
 from shared_schema.vocabulary import MAX_EVENTS_PER_BATCH
 
 CRED = b"\xab" * 16
+SEG = 32  # records per segment in these tests: boundaries are crossed cheaply (the lock: SEGMENT_RECORDS)
 
 
-def _open(d, capacity=1024):
+def _open(d, capacity=1024, segment_records=SEG):
     state = State(d)
-    return state, EventLog(d, state, capacity)
+    return state, EventLog(d, state, capacity, segment_records=segment_records)
 
 
 def _segments(d):
@@ -36,11 +37,11 @@ def test_seqs_batches_and_ack():
     assert [e[0] for e in batch] == list(range(1, MAX_EVENTS_PER_BATCH + 1))
     # nothing is removed until acknowledged
     assert log.read_batch()[0][0] == 1
-    assert log.ack(SEGMENT_RECORDS + 3) == SEGMENT_RECORDS + 3 and log.pending == total - SEGMENT_RECORDS - 3
-    assert [e[0] for e in log.read_batch()] == list(range(SEGMENT_RECORDS + 4, total + 1))
+    assert log.ack(SEG + 3) == SEG + 3 and log.pending == total - SEG - 3
+    assert [e[0] for e in log.read_batch()] == list(range(SEG + 4, total + 1))
     assert _segments(d) == ["ev00000001.log"]  # the fully acknowledged first segment is gone
     # acknowledging the past again changes nothing; beyond the last seq is capped at the last seq
-    assert log.ack(12) == SEGMENT_RECORDS + 3
+    assert log.ack(12) == SEG + 3
     assert log.ack(10 ** 9) == total and log.pending == 0 and log.read_batch() == []
     fwenv.remove_tree(d)
 
@@ -63,20 +64,20 @@ def test_seq_survives_reboot_and_is_never_reused():
 
 def test_full_log_drops_oldest_and_counts():
     d = fwenv.temp_dir()
-    state, log = _open(d, capacity=2 * SEGMENT_RECORDS)
-    for _ in range(5 * SEGMENT_RECORDS):
+    state, log = _open(d, capacity=2 * SEG)
+    for _ in range(5 * SEG):
         log.append("denied", 0, CRED, "unknown_credential")
     assert len(_segments(d)) == 2
-    assert log.dropped == 3 * SEGMENT_RECORDS and log.pending == 2 * SEGMENT_RECORDS
+    assert log.dropped == 3 * SEG and log.pending == 2 * SEG
     batch = log.read_batch()
-    assert batch[0][0] == 3 * SEGMENT_RECORDS + 1  # the newest records are kept
-    state, log = _open(d, capacity=2 * SEGMENT_RECORDS)
-    assert log.dropped == 3 * SEGMENT_RECORDS  # persisted
+    assert batch[0][0] == 3 * SEG + 1  # the newest records are kept
+    state, log = _open(d, capacity=2 * SEG)
+    assert log.dropped == 3 * SEG  # persisted
     # acknowledged records are not counted as dropped when their segment goes
     log.ack(log.next_seq - 1)
-    for _ in range(3 * SEGMENT_RECORDS):
+    for _ in range(3 * SEG):
         log.append("denied", 0, CRED, "unknown_credential")
-    assert log.dropped == 3 * SEGMENT_RECORDS + SEGMENT_RECORDS
+    assert log.dropped == 3 * SEG + SEG
     fwenv.remove_tree(d)
 
 
@@ -156,18 +157,23 @@ def test_state_corrupt_log_still_never_reuses_seqs():
 
 def test_full_filesystem_drops_oldest_and_keeps_logging():
     # A tiny LittleFS (12 KiB): the filesystem fills long before the log's capacity of 4096 records.
+    # Segments of 16 records: one 512-byte block of this filesystem, as the lock's are one 4 KiB block.
     device = fwflash.CutDevice(512, 24)
     fwflash.umount("/tinyfs")
     fwflash.mount(device, "/tinyfs", fresh=True)
     try:
-        state, log = _open("/tinyfs", capacity=4096)
+        state, log = _open("/tinyfs", capacity=4096, segment_records=16)
         for _ in range(600):
             log.append("granted", 0, CRED, "ok")
         assert log.dropped > 0 and log.pending + log.dropped == 600, (log.dropped, log.pending)
         assert log.read_batch()[0][0] == log.dropped + 1
-        state, log = _open("/tinyfs", capacity=4096)  # and it all survives a reboot
+        state, log = _open("/tinyfs", capacity=4096, segment_records=16)  # and it all survives a reboot
         assert log.pending + log.dropped == 600
         log.ack(599)
         assert [e[0] for e in log.read_batch()] == [600]  # the newest survived, in order
     finally:
         fwflash.umount("/tinyfs")
+
+
+def test_a_segment_is_one_flash_block():
+    assert SEGMENT_RECORDS * RECORD_SIZE == 4096  # the ESP32's LittleFS block

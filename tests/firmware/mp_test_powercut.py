@@ -10,12 +10,13 @@ import gc
 
 from tests.firmware import fwenv, fwflash
 
-from core.eventlog import SEGMENT_RECORDS, EventLog
+from core.eventlog import EventLog
 from core.permformat import entry_hash
 from core.permstore import PermStore
 from core.state import State
 
 POINT = "/pcut"
+SEG = 32  # log segment records here: two boundaries within 70 appends (the lock's are 128, one 4 KiB block)
 STORE_STRIDE = 5  # bytes between cut points, on top of every write call's start, middle and end
 LOG_STRIDE = 61
 
@@ -185,7 +186,7 @@ def test_power_cut_during_delta_leaves_old_or_new_version():
         finally:
             _quietly(store.close)
         if result != "applied":
-            raise OSError(result)  # store_io_error: the store caught the power cut and reported it
+            raise OSError(result)  # storage_error: the store caught the power cut and reported it
 
     def check(progress, budget):
         store = PermStore(POINT)
@@ -216,7 +217,7 @@ def _event(i):
 def _log_image():
     device = _fresh_device()
     state = State(POINT)
-    log = EventLog(POINT, state, 256)
+    log = EventLog(POINT, state, 256, segment_records=SEG)
     for i in range(INITIAL):
         assert log.append(*_event(i)) == i + 1
     fwflash.umount(POINT)
@@ -225,7 +226,7 @@ def _log_image():
 
 
 def _log_operation(progress):
-    log = EventLog(POINT, State(POINT), 256)
+    log = EventLog(POINT, State(POINT), 256, segment_records=SEG)
     seqs = []
     for j in range(APPENDS):
         seqs.append(log.append(*_event(INITIAL + j)))
@@ -242,7 +243,7 @@ def _check_log(done, budget):
     state = State(POINT)
     assert state.status == "ok", budget
     reserved = state.ev_reserved  # as the cut left it (opening the log reserves the next block)
-    log = EventLog(POINT, state, 256)
+    log = EventLog(POINT, state, 256, segment_records=SEG)
     acked = state.ev_acked
     assert acked == 0 or (acked == ack_target and done >= ACK_AFTER), (budget, acked, done)
     if done > ACK_AFTER:
@@ -282,7 +283,7 @@ RECORDED_FULL = []
 
 def _full_log_image():
     device = _fresh_device()
-    log = EventLog(POINT, State(POINT), 2 * SEGMENT_RECORDS)
+    log = EventLog(POINT, State(POINT), 2 * SEG, segment_records=SEG)
     for i in range(INITIAL):
         log.append(*_event(i))
     fwflash.umount(POINT)
@@ -291,7 +292,7 @@ def _full_log_image():
 
 
 def _full_log_operation(progress):
-    log = EventLog(POINT, State(POINT), 2 * SEGMENT_RECORDS)
+    log = EventLog(POINT, State(POINT), 2 * SEG, segment_records=SEG)
     seqs = []
     for j in range(APPENDS):
         seqs.append(log.append(*_event(INITIAL + j)))
@@ -305,7 +306,7 @@ def _check_full_log(done, budget):
     state = State(POINT)
     assert state.status == "ok", budget
     dropped = state.ev_dropped
-    log = EventLog(POINT, state, 2 * SEGMENT_RECORDS)
+    log = EventLog(POINT, state, 2 * SEG, segment_records=SEG)
     got = [e[0] for e in log.read_batch(1000)]
     completed = all_seqs[: INITIAL + done]  # the INITIAL records were complete before the cut
     # What is left is the newest part of what was written, in order: only the oldest records are ever dropped,
@@ -317,8 +318,8 @@ def _check_full_log(done, budget):
     assert got[-1] in (completed[-1], in_flight), (budget, got[-1])
     # Every record gone from the front was counted as dropped (a loss may be over-counted, never hidden).
     assert start <= dropped, (budget, start, dropped)
-    assert len(got) <= 2 * SEGMENT_RECORDS
-    return "dropped_%d" % (dropped // SEGMENT_RECORDS)
+    assert len(got) <= 2 * SEG
+    return "dropped_%d" % (dropped // SEG)
 
 
 def test_power_cut_while_a_full_log_drops_its_oldest_records():

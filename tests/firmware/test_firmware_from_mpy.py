@@ -21,10 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-BOARD_HEAP_64BIT = "136K"  # 128K is the least that passes (140K before the heap pass; docs/BENCHMARKS.md)
+# 148K is the least that passes (128K before protocol v2's trust, state and key code, +16 KB of modules from
+# .mpy at 64 bits; 140K before the heap pass). On a 32-bit build with the modules frozen, as a board runs
+# them, the running lock takes 30.8 KB and runs in a 36K heap (docs/BENCHMARKS.md, "Firmware core v2").
+BOARD_HEAP_64BIT = "156K"
 # The whole boot through main.py (main.py itself compiled from source, config loading, asyncio run) needs
-# more: 152K is the least that passes (170K before the heap pass).
-MAIN_HEAP_64BIT = "160K"
+# more: 180K is the least that passes (152K before protocol v2, 170K before the heap pass).
+MAIN_HEAP_64BIT = "188K"
 
 RUN = """
 import gc, time

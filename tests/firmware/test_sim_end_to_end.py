@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_schema.credentials import credential_hash
+from shared_schema.credentials import credential_hash, table_hash, table_key
 
 ROOT = Path(__file__).resolve().parents[2]
 MICROPYTHON = Path(sys.executable).parent / "micropython"
@@ -36,9 +36,13 @@ def _free_port() -> int:
 def _seed_store(tmp_path: Path, data_dir: Path) -> None:
     # The core's own PermStore writes the snapshot (see sim_seed_store.py for why through the data dir).
     key = bytes.fromhex(SITE_KEY_HEX)
-    # [hash, role normal, no validity limits, no windows]: always valid, so no clock is needed.
+    # The lock's table is keyed by its own K_table (from the device secret in sim_config.json).
+    secret = json.loads((ROOT / "firmware" / "sim_config.json").read_text())["device_secret"]
+    k_table = table_key(bytes.fromhex(secret))
+    # [table hash, role normal, no validity limits, no windows]: always valid, so no clock is needed.
     cards = (PERMITTED, PERMITTED_FELICA)
-    entries = sorted([credential_hash(key, kind, uid), 0, 0, 0, []] for kind, uid in cards)
+    hashes = [table_hash(k_table, credential_hash(key, kind, uid)) for kind, uid in cards]
+    entries = sorted([h, 0, 0, 0, []] for h in hashes)
     spec = tmp_path / "snapshot.json"
     spec.write_text(json.dumps({"data_dir": str(data_dir), "ver": 1, "entries": entries}))
     proc = subprocess.run([str(MICROPYTHON), "tests/firmware/sim_seed_store.py", str(spec)], cwd=ROOT,
