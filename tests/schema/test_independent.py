@@ -172,3 +172,11 @@ def test_protocol_changelog_names_the_current_version() -> None:
     protocol = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
     changelog = protocol.split("## Changelog")[1]
     assert f"- v{PROTOCOL_VERSION} (" in changelog
+
+
+def test_messages_re_exports_every_name_of_the_vocabulary() -> None:
+    """vocabulary.py promises it: callers take the contract's names from messages."""
+    from shared_schema import messages, vocabulary
+
+    names = [name for name in dir(vocabulary) if name.isupper()]
+    assert [name for name in names if getattr(messages, name, None) is not getattr(vocabulary, name)] == []
