@@ -92,6 +92,9 @@ def _hello(**changes: Any) -> dict:
     return payload
 
 
+_DROP = object()  # an envelope value that removes the field
+
+
 def _message(kind: str, counter: int, payload: dict, **envelope: Any) -> dict:
     """A message object with the vectors' defaults: downlinks expire 60 s after T0, `time` carries c."""
     down = _direction(kind) == m.DOWN
@@ -103,9 +106,6 @@ def _message(kind: str, counter: int, payload: dict, **envelope: Any) -> dict:
         else:
             message[name] = value
     return message
-
-
-_DROP = object()
 
 
 # --- valid messages ----------------------------------------------------------------------------
