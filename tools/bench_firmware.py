@@ -281,7 +281,8 @@ BOOT_MODULES = (
     "hal", "hal.esp32",
 )
 # Loaded only on demand, or never on a board.
-OTHER_MODULES = ("drivers.pn532_uart", "shared_schema.canonical", "shared_schema.messages", "hal.sim")
+OTHER_MODULES = ("drivers.pn532_uart", "drivers.relay", "shared_schema.canonical", "shared_schema.messages",
+                 "hal.sim")
 
 
 def _compile_tree(mpy_cross: str, source: Path, target: Path) -> None:

@@ -32,7 +32,7 @@ def build_command(args: argparse.Namespace) -> dict[str, Any] | None:
     if name == "door":
         return {"cmd": "door", "open": args.state == "open"}
     if name == "exit":
-        return {"cmd": "exit"}
+        return {"cmd": "exit"} if args.ms is None else {"cmd": "exit", "ms": args.ms}
     if name == "jam":
         return {"cmd": "jam", "on": args.state == "on"}
     if name == "time":
@@ -122,8 +122,11 @@ def parser() -> argparse.ArgumentParser:
     tap.add_argument("--kind", choices=KINDS, default="iso14443a", help="credential kind (iso14443a)")
     door = command("door", "open or close the door (reed switch)")
     door.add_argument("state", choices=("open", "closed"))
-    command("exit", "press the inside request-to-exit button")
-    jam = command("jam", "jam or free the thumb-turn (end position never confirmed while jammed)")
+    press = command("exit", "press the inside request-to-exit button")
+    press.add_argument("--ms", type=int, default=None,
+                       help="how long it is held (default: the lock's sim_exit_press_ms; shorter than the "
+                            "debounce time is no press)")
+    jam = command("jam", "jam or free the thumb-turn or a relay lock's contact (its end is never confirmed)")
     jam.add_argument("state", choices=("on", "off"))
     clock = command("time", "set the lock's clock")
     clock.add_argument("unix", help="Unix seconds UTC, or 'now'")

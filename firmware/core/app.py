@@ -13,7 +13,7 @@ import binascii
 from core import fsutil
 from core.clock import Clock
 from core.cloudapi import CloudApi
-from core.config import int_setting
+from core.config import DEFAULTS, int_setting
 from core.decision import tap_verdict
 from core.eventlog import EventLog
 from core.keys import Keys, parse_secret
@@ -79,6 +79,7 @@ class LockApp(CloudApi):
         self.thumbturn = ThumbTurn(
             hw.actuator, hw.ticks_diff, self._bolt_event, self._bolt_state, self.site.unlock_s * 1000,
             self.site.held_s * 1000, int_setting(config, "jam_timeout_ms", 100, 30000), hw.door is not None,
+            config.get("forced_open_alarm", DEFAULTS["forced_open_alarm"]),
         )
         self.thumbturn.door_open = bool(self.door_open)
         self._last_uid = None
@@ -129,6 +130,8 @@ class LockApp(CloudApi):
         self.record(event_type, None, reason)
         if event_type == "held_open":
             self._signal("held_open")
+        elif event_type == "tamper":
+            self._signal("error")  # door forced: sound it at the door, not only in the log
 
     def _bolt_state(self, state):
         self._report("bolt", {"state": state, "bolt": self.thumbturn.bolt()})

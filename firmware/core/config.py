@@ -18,6 +18,9 @@ DEFAULTS = {
     "utc_offsets": [[0, 0]],  # [[start_utc, offset_minutes], ...] until the cloud sends a time message
     "tap_repeat_ms": 2000,  # the same card seen again within this is the same tap, not a new one
     "poll_ms": 50,  # main loop period
+    # tamper/forced when the door opens while locked: "confirmed" (the actuator's feedback says the bolt is
+    # thrown), "always" (also without feedback: every way out is the exit button), "off"
+    "forced_open_alarm": "confirmed",
     "data_dir": "data",
 }
 

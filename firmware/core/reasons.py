@@ -28,6 +28,8 @@ REASONS = (
     # protocol v2: trust and state loss
     SITE_UNKNOWN, OFFSETS_EXPIRED, STORAGE_ERROR, "site_corrupt", "keys_corrupt",
     "reprovisioned",
+    # door forced open while the bolt was locked (event type tamper)
+    "forced",
 )
 
 

@@ -9,8 +9,14 @@
 # - Auto-lock: unlock_ms after reaching UNLOCKED. With a door sensor: once the door has opened, it locks
 #   as soon as the door closes again, and never while the door is open (the bolt would hit the frame).
 # - Door open longer than held_open_ms: one held_open event per opening.
+# - Door opened while LOCKED (no unlock, no exit request under way): event tamper/forced, per `forced`:
+#   "confirmed" (default) only when the actuator's feedback confirms the bolt thrown; "always" also when
+#   it cannot tell (installs where every way out goes through the exit button); "off" never. Feedback
+#   saying the bolt is not thrown (turned by hand, a key) is never forced.
 # - hold=True (passage mode) keeps it unlocked with no timer until release_hold().
 # - unlock(..., relock_ms=N): this unlock's auto-lock period instead of unlock_ms (a remote "unlock for N s").
+# - A momentary actuator (a relay in pulse mode: actuator.momentary) gets every unlock command, also
+#   while UNLOCKED: each tap pulses the automatic door's contact again.
 #
 # Events go to on_event(event_type, reason); every state change to on_state(state).
 LOCKED = "locked"
@@ -20,12 +26,18 @@ LOCKING = "locking"
 JAMMED = "jammed"
 
 _TARGET = {UNLOCKING: "unlock", LOCKING: "lock"}
+FORCED_CONFIRMED = "confirmed"
+FORCED_ALWAYS = "always"
+FORCED_OFF = "off"
+FORCED_MODES = (FORCED_CONFIRMED, FORCED_ALWAYS, FORCED_OFF)
 
 
 class ThumbTurn:
     def __init__(self, actuator, ticks_diff, on_event, on_state, unlock_ms, held_open_ms, jam_timeout_ms,
-                 has_door):
+                 has_door, forced=FORCED_CONFIRMED):
         self.actuator = actuator
+        self._momentary = getattr(actuator, "momentary", False)
+        self.forced = forced if forced in FORCED_MODES else FORCED_CONFIRMED
         self._diff = ticks_diff
         self._on_event = on_event
         self._on_state = on_state
@@ -65,6 +77,8 @@ class ThumbTurn:
                 self._relock_at = None
             else:
                 self._arm_relock(now)  # a new tap restarts the auto-lock period
+            if self._momentary:
+                self.actuator.move("unlock")
             return
         if self.state != UNLOCKING:
             self._start(UNLOCKING, now)
@@ -100,11 +114,19 @@ class ThumbTurn:
             self._held_reported = False
             if self.state in (UNLOCKED, UNLOCKING):
                 self._door_seen_open = True
+            elif self.state == LOCKED and self._forced_open():
+                self._on_event("tamper", "forced")
             return
         self._opened_at = None
         if self.state == UNLOCKED and self._door_seen_open and not self.hold:
             self._on_event("auto_lock", "door_closed")
             self.lock(now)
+
+    def _forced_open(self):
+        if self.forced == FORCED_OFF:
+            return False
+        thrown = self.actuator.position_confirmed("lock")
+        return thrown is True or (thrown is None and self.forced == FORCED_ALWAYS)
 
     def tick(self, now):
         if self.state in (UNLOCKING, LOCKING):

@@ -12,7 +12,6 @@ import time
 import machine
 from drivers.inputs import DebouncedButton, DebouncedSwitch
 from drivers.pn532 import PN532, CardPoller
-from drivers.servo import PWM_FREQ_HZ, Servo, ThumbTurn
 from drivers.signals import BUZZER_PATTERNS, LED_PATTERNS, PatternPlayer
 
 # Seconds from 1970-01-01 (Unix, what travels on the wire) to 2000-01-01 (the ESP32's epoch).
@@ -22,6 +21,14 @@ EPOCH_2000_OFFSET = 946684800
 _RTC_MARK = b"clk1"
 _HOUSEKEEPING_MS = 20
 BUZZER_FREQ_HZ = 2700
+ACTUATORS = ("servo", "relay")
+PULLS = ("up", "down", "none")
+# GPIOs without internal pull resistors (input-only on the ESP32).
+_NO_PULL_PINS = (34, 35, 36, 37, 38, 39)
+# GPIOs a relay must not use: the strapping pins (0, 2, 5, 12, 15) and the pins the boot ROM drives
+# (UART0 on 1 and 3, 14) can change level before the firmware runs, so a relay there may click at every
+# reset; 6-11 belong to the flash; 34-39 cannot be outputs.
+_RELAY_PINS_REFUSED = (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15) + _NO_PULL_PINS
 
 
 def _epoch_offset() -> int:
@@ -29,9 +36,27 @@ def _epoch_offset() -> int:
     return EPOCH_2000_OFFSET if time.gmtime(0)[0] == 2000 else 0
 
 
-def _pin_in(number: int) -> machine.Pin:
-    # Switches and buttons pull the pin to GND; the internal pull-up holds it high otherwise.
-    return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_UP)
+def _pin_in(number: int, pull: str, pull_key: str) -> machine.Pin:
+    # Switches and buttons usually pull the pin to GND and the internal pull-up holds it high otherwise
+    # ("up", the default); "none" for an external resistor, and on GPIO34-39, which have no internal ones.
+    if pull not in PULLS:
+        raise ValueError("%s: use 'up', 'down' or 'none', not %r" % (pull_key, pull))
+    if pull != "none" and number in _NO_PULL_PINS:
+        raise ValueError("%s: GPIO%d has no internal pull resistor; set 'none', fit an external 10 kOhm one"
+                         % (pull_key, number))
+    if pull == "up":
+        return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_UP)
+    if pull == "down":
+        return machine.Pin(number, machine.Pin.IN, machine.Pin.PULL_DOWN)
+    # None is MicroPython's documented "no pull resistor" (both disabled); the ESP32 stubs type pull as int.
+    return machine.Pin(number, machine.Pin.IN, None)  # type: ignore[arg-type]
+
+
+def _level(config: dict, key: str, default: int) -> int:
+    level = config.get(key, default)
+    if isinstance(level, bool) or level not in (0, 1):
+        raise ValueError("%s: 0 or 1, not %r" % (key, level))
+    return level
 
 
 class BuzzerOutput:
@@ -92,7 +117,7 @@ class Clock:
         """Ask the NTP server: Unix seconds, or None (no network, DNS failure, timeout). Sets nothing.
 
         Blocking (DNS plus up to ~1 s): never on the tap path. The caller (the network side) hands the
-        result to the core, e.g. app.set_time(unix, source="ntp"), so the core knows the time's source.
+        result to the core, e.g. app.set_untrusted_time(unix, "ntp"), so the core knows the time's source.
         """
         try:
             import ntptime
@@ -137,13 +162,15 @@ class Hardware:
     """What the core sees. None for anything not fitted."""
 
     def __init__(self, config: dict) -> None:
+        # The actuator first, before anything else touches the board: a relay pin left energised by a soft
+        # reset is released here, and nothing built later can fail before the actuator is in a safe state.
+        self.actuator = _build_actuator(config)
         self.config = config
         self.data_dir: str = config.get("data_dir") or "/data"
         _make_dir(self.data_dir)
         self._boot_reason = boot_reason()
         self.rtc = Clock(config.get("ntp_host"), self._boot_reason in ("watchdog", "soft", "deep_sleep"))
         self.watchdog = Watchdog(int(config.get("wdt_ms", 8000)))
-        self.actuator = _build_actuator(config)
         self.reader = _build_reader(config)
         self.door = _build_door(config)
         self.exit_button = _build_exit_button(config)
@@ -174,7 +201,7 @@ class Hardware:
         asyncio.create_task(self._housekeeping())
 
     async def _housekeeping(self) -> None:
-        # Blink/beep patterns and releasing the servo after its hold time, every 20 ms.
+        # Blink/beep patterns, releasing the servo after its hold time, ending a relay pulse: every 20 ms.
         while True:
             self.led.step()
             self.buzzer.step()
@@ -198,9 +225,22 @@ def _build_player(pin: int | None, patterns: dict, make_output) -> PatternPlayer
     return PatternPlayer(output, patterns, time.ticks_ms, time.ticks_diff)
 
 
-def _build_actuator(config: dict) -> ThumbTurn:
+def _build_actuator(config: dict):
+    kind = config.get("actuator", "servo")
+    if kind == "servo":
+        return _build_servo(config)
+    if kind == "relay":
+        return _build_relay(config)
+    raise ValueError("config actuator: use one of %s, not %r" % (", ".join(ACTUATORS), kind))
+
+
+def _build_servo(config: dict):
+    from drivers.servo import PWM_FREQ_HZ, Servo, ThumbTurn
+
+    # duty 0: no pulses, so the servo holds no position and nothing moves until the first command.
     pwm = machine.PWM(machine.Pin(config["servo_pin"]), freq=PWM_FREQ_HZ, duty_ns=0)
     servo = Servo(pwm, int(config.get("servo_min_us", 500)), int(config.get("servo_max_us", 2500)))
+    pull = config.get("servo_feedback_pull", "up")
     lock_pin = config.get("servo_feedback_pin")
     unlock_pin = config.get("servo_unlock_feedback_pin")
     return ThumbTurn(
@@ -209,11 +249,38 @@ def _build_actuator(config: dict) -> ThumbTurn:
         int(config["servo_unlock_angle"]),
         time.ticks_ms,
         time.ticks_diff,
-        lock_switch=None if lock_pin is None else _pin_in(lock_pin),
-        unlock_switch=None if unlock_pin is None else _pin_in(unlock_pin),
-        switch_active=int(config.get("servo_feedback_active", 0)),
+        lock_switch=None if lock_pin is None else _pin_in(lock_pin, pull, "servo_feedback_pull"),
+        unlock_switch=None if unlock_pin is None else _pin_in(unlock_pin, pull, "servo_feedback_pull"),
+        switch_active=_level(config, "servo_feedback_active", 0),
         hold_ms=int(config.get("servo_hold_ms", 1500)),
     )
+
+
+def _relay_pin_number(config: dict) -> int:
+    number = config["relay_pin"]
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= 39:
+        raise ValueError("relay_pin: a GPIO number, not %r" % (number,))
+    if number in _RELAY_PINS_REFUSED:
+        raise ValueError("relay_pin: GPIO%d is a strapping, boot-driven, flash or input-only pin; use one of "
+                         "4, 13, 16-19, 21-23, 25-27, 32, 33" % number)
+    return number
+
+
+def _build_relay(config: dict):
+    from drivers import relay
+
+    number = _relay_pin_number(config)
+    active = relay.active_level(config)
+    # Level first, then direction, in one call (the ESP32 port sets the value before the mode): the pin
+    # becomes an output already at the released level, with no instant at any other level.
+    pin = machine.Pin(number, machine.Pin.OUT, value=1 - active)
+    mode, pulse_ms, fail_safe, locked_level = relay.settings(config)
+    feedback_pin = config.get("relay_feedback_pin")
+    feedback = None
+    if feedback_pin is not None:
+        feedback = _pin_in(feedback_pin, config.get("relay_feedback_pull", "up"), "relay_feedback_pull")
+    return relay.Relay(pin, active, time.ticks_ms, time.ticks_diff, mode, pulse_ms, fail_safe, feedback,
+                       locked_level)
 
 
 def _build_reader(config: dict) -> CardPoller | None:
@@ -250,9 +317,9 @@ def _build_door(config: dict) -> DebouncedSwitch | None:
     number = config.get("door_pin")
     if number is None:
         return None
-    pin = _pin_in(number)
+    pin = _pin_in(number, config.get("door_pull", "up"), "door_pull")
     door = DebouncedSwitch(pin, time.ticks_ms, time.ticks_diff, int(config.get("door_debounce_ms", 100)),
-                           int(config.get("door_open_level", 1)))
+                           _level(config, "door_open_level", 1))
     pin.irq(handler=door.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
     return door
 
@@ -261,9 +328,9 @@ def _build_exit_button(config: dict) -> DebouncedButton | None:
     number = config.get("exit_pin")
     if number is None:
         return None
-    pin = _pin_in(number)
+    pin = _pin_in(number, config.get("exit_pull", "up"), "exit_pull")
     button = DebouncedButton(pin, time.ticks_ms, time.ticks_diff, int(config.get("exit_debounce_ms", 50)),
-                             int(config.get("exit_active_level", 0)))
+                             _level(config, "exit_active_level", 0))
     pin.irq(handler=button.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
     return button
 

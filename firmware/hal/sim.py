@@ -20,6 +20,8 @@ from hal.sim_devices import (  # noqa: F401
 from shared_schema.vocabulary import BOOT_REASONS
 
 _HOUSEKEEPING_MS = 20
+ACTUATORS = ("servo", "relay")
+PULLS = ("up", "down", "none")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -44,10 +46,10 @@ class Hardware:
         if reader_kind not in ("pn532", "direct"):
             raise ValueError("sim_reader must be 'pn532' or 'direct', not %r" % (reader_kind,))
         self.reader = SimReader(self, reader_kind == "pn532")
-        self.actuator = SimActuator(self, int(config.get("sim_travel_ms", 300)),
-                                    bool(config.get("sim_actuator_confirms", True)))
-        self.door = SimDoor() if config.get("sim_door", True) else None
-        self.exit_button = SimButton() if config.get("sim_exit_button", True) else None
+        self.actuator_kind = config.get("actuator", "servo")
+        self.actuator = _build_actuator(self, config)
+        self.door = _build_door(self, config)
+        self.exit_button = _build_exit_button(self, config)
         self.led = SimSignal(self, "led")
         self.buzzer = SimSignal(self, "buzzer")
         self.watchdog = SimWatchdog(self, int(config.get("wdt_ms", 8000)))
@@ -93,13 +95,16 @@ class Hardware:
     async def _housekeeping(self):
         while True:
             self.actuator.step()
+            if self.exit_button is not None:
+                self.exit_button.step()
             self.watchdog.step()
             await asyncio.sleep_ms(_HOUSEKEEPING_MS)
 
     def status(self):
-        return {
+        status = {
             "device_id": self.config.get("device_id"),
             "boot_reason": self._boot_reason,
+            "actuator": self.actuator_kind,
             "position": self.actuator.position,
             "target": self.actuator.target,
             "jammed": self.actuator.jammed,
@@ -115,6 +120,55 @@ class Hardware:
             "reader": "direct" if self.reader.poller is None else "pn532",
             "reader_errors": {} if self.reader.poller is None else self.reader.poller.errors,
         }
+        if self.actuator_kind == "relay":
+            status["relay"] = self.actuator.status()
+        return status
+
+
+def _fitted(config, sim_key, pin_key):
+    # sim_door / sim_exit_button false, or the board key present as null (a board config run here): absent.
+    return bool(config.get(sim_key, True)) and not (pin_key in config and config[pin_key] is None)
+
+
+def _pull(config, key):
+    # Not simulated electrically, but the same values are accepted and refused as on the board.
+    pull = config.get(key, "up")
+    if pull not in PULLS:
+        raise ValueError("%s: use 'up', 'down' or 'none', not %r" % (key, pull))
+    return pull
+
+
+def _level(config, key, default):
+    level = config.get(key, default)
+    if isinstance(level, bool) or level not in (0, 1):
+        raise ValueError("%s: 0 or 1, not %r" % (key, level))
+    return level
+
+
+def _build_actuator(hw, config):
+    travel_ms = int(config.get("sim_travel_ms", 300))
+    if hw.actuator_kind == "servo":
+        return SimActuator(hw, travel_ms, bool(config.get("sim_actuator_confirms", True)))
+    if hw.actuator_kind == "relay":
+        from hal.sim_relay import SimRelayActuator
+
+        return SimRelayActuator(hw, config, travel_ms)
+    raise ValueError("config actuator: use one of %s, not %r" % (", ".join(ACTUATORS), hw.actuator_kind))
+
+
+def _build_door(hw, config):
+    if not _fitted(config, "sim_door", "door_pin"):
+        return None
+    _pull(config, "door_pull")
+    return SimDoor(hw, _level(config, "door_open_level", 1), int(config.get("door_debounce_ms", 100)))
+
+
+def _build_exit_button(hw, config):
+    if not _fitted(config, "sim_exit_button", "exit_pin"):
+        return None
+    _pull(config, "exit_pull")
+    return SimButton(hw, _level(config, "exit_active_level", 0), int(config.get("exit_debounce_ms", 50)),
+                     int(config.get("sim_exit_press_ms", 200)))
 
 
 def _make_dirs(path):

@@ -12,6 +12,7 @@ MAX_LINE_BYTES = 1024  # a command line longer than this is refused (and the con
 MAX_CLIENTS = 8
 CLIENT_QUEUE_LINES = 256  # per-client backlog; beyond it the oldest lines are dropped and counted
 HISTORY_LINES = 64  # the last reports, for clients that connect late (the "history" command)
+MAX_PRESS_MS = 10000  # the longest exit-button press the `exit` command simulates
 MAX_UNIX = 4102444800  # 2100-01-01: later than any real clock, small enough for every integer type
 _UID_LENGTHS = {"felica": (8,), "iso14443a": (4, 7, 10), "phone": (16,)}
 
@@ -204,14 +205,18 @@ def _flag(command, key):
 def _cmd_door(hw, command):
     if hw.door is None:
         raise CommandError("not_fitted", "no door sensor in this configuration")
-    hw.door.open = _flag(command, "open")
+    hw.door.set_open(_flag(command, "open"))
     hw.broadcast("door_sensor", {"open": hw.door.open})
 
 
 def _cmd_exit(hw, command):
     if hw.exit_button is None:
         raise CommandError("not_fitted", "no exit button in this configuration")
-    hw.exit_button.press()
+    hold_ms = command.get("ms")
+    if hold_ms is not None and (isinstance(hold_ms, bool) or not isinstance(hold_ms, int)
+                                or not 1 <= hold_ms <= MAX_PRESS_MS):
+        raise CommandError("bad_field", "ms: how long the button is held, 1 to %d" % MAX_PRESS_MS)
+    hw.exit_button.press(hold_ms)
 
 
 def _cmd_jam(hw, command):

@@ -1,9 +1,12 @@
 # Simulated devices for the unix port: reader, thumb-turn servo, door switch, exit button, LED/buzzer,
-# watchdog and clock. Each has the interface the core expects of its ESP32 counterpart (hw.reader.poll(),
-# hw.actuator.move()...); what the world does to them arrives through the control channel (hal/sim_channel.py)
-# and what they do is broadcast through `hw.broadcast(kind, fields)`.
+# watchdog and clock (a relay door's actuator is in hal/sim_relay.py). Each has the interface the core expects
+# of its ESP32 counterpart (hw.reader.poll(), hw.actuator.move()...); what the world does to them arrives
+# through the control channel (hal/sim_channel.py) and what they do is broadcast through
+# `hw.broadcast(kind, fields)`. Where the board runs a driver over a pin (the PN532, the debounced door switch
+# and exit button), the simulator runs the same driver over a simulated pin.
 import time
 
+from drivers.inputs import DebouncedButton, DebouncedSwitch
 from drivers.pn532 import PN532, CardPoller
 from drivers.pn532_uart import UARTTransport
 
@@ -90,28 +93,78 @@ class SimActuator:
         return self.position == position
 
 
-class SimDoor:
-    """hw.door: a reed switch the control channel opens and closes."""
+class SimPin:
+    """A GPIO of the simulated board, with the machine.Pin calls the drivers use: value(), irq()."""
 
-    def __init__(self):
-        self.open = False
+    def __init__(self, level):
+        self.level = level
+        self._handler = None
+
+    def value(self, level=None):
+        if level is None:
+            return self.level
+        self.level = level
+
+    def irq(self, handler=None, trigger=None):
+        self._handler = handler
+
+    def drive(self, level):
+        """The outside world sets an input's level; a change is an edge, which fires the interrupt."""
+        if level != self.level:
+            self.level = level
+            if self._handler is not None:
+                self._handler(self)
+
+
+class SimDoor:
+    """hw.door: a reed switch on a simulated pin, read through the board's debounce driver
+    (drivers/inputs.py), so door_open_level and door_debounce_ms mean what they mean on the board."""
+
+    def __init__(self, hw, open_level=1, debounce_ms=100):
+        self.open = False  # the door itself, as the control channel last set it
+        self.open_level = open_level
+        self.pin = SimPin(1 - open_level)
+        self.switch = DebouncedSwitch(self.pin, hw.ticks_ms, hw.ticks_diff, debounce_ms, open_level)
+        self.pin.irq(self.switch.irq)
+
+    def set_open(self, is_open):
+        self.open = is_open
+        self.pin.drive(self.open_level if is_open else 1 - self.open_level)
 
     def is_open(self):
-        return self.open
+        return self.switch.is_open()
 
 
 class SimButton:
-    """hw.exit_button: a press latched by the control channel, taken once."""
+    """hw.exit_button: a push button on a simulated pin, read through the board's debounce driver. press()
+    holds it down for press_ms (released by step(), from the housekeeping task); a press shorter than the
+    debounce time is not counted, as on the board."""
 
-    def __init__(self):
-        self._pressed = False
+    def __init__(self, hw, active=0, debounce_ms=50, press_ms=200):
+        self._hw = hw
+        self.active = active
+        self.press_ms = press_ms
+        self.pin = SimPin(1 - active)
+        self.button = DebouncedButton(self.pin, hw.ticks_ms, hw.ticks_diff, debounce_ms, active)
+        self.pin.irq(self.button.irq)
+        self._pressed_at = None
+        self._hold_ms = press_ms
 
-    def press(self):
-        self._pressed = True
+    def press(self, hold_ms=None):
+        self._hold_ms = self.press_ms if hold_ms is None else hold_ms
+        self._pressed_at = self._hw.ticks_ms()
+        self.pin.drive(self.active)
+
+    def step(self):
+        if self._pressed_at is None:
+            return
+        if self._hw.ticks_diff(self._hw.ticks_ms(), self._pressed_at) >= self._hold_ms:
+            self._pressed_at = None
+            self.pin.drive(1 - self.active)
 
     def take_press(self):
-        pressed, self._pressed = self._pressed, False
-        return pressed
+        self.step()
+        return self.button.take_press()
 
 
 class SimSignal:

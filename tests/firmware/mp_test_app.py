@@ -145,6 +145,19 @@ def test_exit_button_and_door_events():
     assert app.state_payload()["door"] == "closed"
 
 
+def test_door_forced_open_is_logged_and_signalled():
+    hw, app = _app(now=NOW)  # the fake actuator confirms its position, like a lock with end switches
+    hw.door.open = True
+    _advance(hw, app, 100)
+    assert _events(app)[-1][2:] == ["tamper", "", "forced"] and hw.led.shown[-1] == "error"
+    hw.door.open = False
+    hw.exit_button.pressed = True  # the way out from inside: no alarm
+    _advance(hw, app, 50)
+    hw.door.open = True
+    _advance(hw, app, 100)
+    assert [e[2] for e in _events(app)].count("tamper") == 1 and hw.actuator.moves == ["unlock"]
+
+
 def test_held_open_and_jam_are_reported():
     hw, app = _app()
     app.handle_tap("iso14443a", fwenv.uid(1))

@@ -1,5 +1,5 @@
-# micropython-test heapsize=128K
-# heapsize 128K (112K is the least that passes): host-only simulator code, compiled from source with drivers.
+# micropython-test heapsize=136K
+# heapsize 136K (120K is the least that passes): host-only simulator code, compiled from source with drivers.
 # The simulated HAL on the real MicroPython interpreter: control commands and their refusals, the
 # simulated servo (confirms after its travel time, or jams), the unset-until-set clock, and the TCP
 # control channel itself (replies, broadcasts to every client, garbage and over-long lines survived).
@@ -9,6 +9,7 @@ if "firmware" not in sys.path:
     sys.path.insert(0, "firmware")
 
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
@@ -26,6 +27,7 @@ def _port():
 
 
 def _config(**overrides):
+    gc.collect()  # each test starts from a collected heap: the big allocations below need contiguous blocks
     config = {"hal": "sim", "device_id": "sim-test", "sim_data_dir": "/tmp/simhal_%d" % _port(),
               "sim_control_port": _port(), "sim_travel_ms": 30, "sim_reader": "direct"}
     config.update(overrides)
@@ -134,13 +136,47 @@ def test_tap_queue_is_bounded():
 
 
 def test_door_and_exit_button():
-    hw = build(_config())
+    hw = build(_config(door_debounce_ms=20, exit_debounce_ms=20))
     assert hw.door.is_open() is False
     assert _reply(hw, {"cmd": "door", "open": True})["ok"]
+    time.sleep_ms(30)
     assert hw.door.is_open() is True
     assert not hw.exit_button.take_press()
     assert _reply(hw, {"cmd": "exit"})["ok"]
+    time.sleep_ms(30)
     assert hw.exit_button.take_press() and not hw.exit_button.take_press()
+    assert hw.status()["door"] == "open"
+
+
+def test_door_and_button_go_through_the_board_debounce():
+    # The same drivers as on the board, over simulated pins: a level only counts once it has stayed put for
+    # the debounce time, and a press shorter than that is no press (the long debounce keeps this robust).
+    hw = build(_config(door_debounce_ms=400, exit_debounce_ms=400, door_open_level=0, exit_active_level=1))
+    assert hw.door.pin.value() == 1 and hw.exit_button.pin.value() == 0  # closed / released levels
+    _reply(hw, {"cmd": "door", "open": True})
+    assert hw.door.pin.value() == 0 and hw.door.is_open() is False  # not yet: still within the debounce
+    _reply(hw, {"cmd": "exit", "ms": 5})
+    assert hw.exit_button.pin.value() == 1
+    time.sleep_ms(410)
+    assert hw.door.is_open() is True
+    assert not hw.exit_button.take_press()  # released after 5 ms, long before the debounce time ended
+    assert hw.exit_button.pin.value() == 0
+    for bad in ({"cmd": "exit", "ms": 0}, {"cmd": "exit", "ms": "long"}, {"cmd": "exit", "ms": 10001}):
+        assert _reply(hw, bad)["error"] == "bad_field", bad
+
+
+def test_door_and_button_settings_are_checked_like_the_board():
+    for overrides, text in (({"door_pull": "sideways"}, "door_pull"), ({"exit_pull": 1}, "exit_pull"),
+                            ({"door_open_level": 2}, "door_open_level"),
+                            ({"exit_active_level": True}, "exit_active_level")):
+        try:
+            build(_config(**overrides))
+        except HalError as exc:
+            assert text in str(exc), exc
+            continue
+        raise AssertionError("accepted %r" % (overrides,))
+    hw = build(_config(door_pin=None, exit_pin=None))  # a board config that has neither
+    assert hw.door is None and hw.exit_button is None
 
 
 def test_unfitted_door_and_button():

@@ -66,8 +66,9 @@ gc.collect()
 print("BOARD_HEAP free=%d used_by_firmware=%d" % (gc.mem_free(), start_free - gc.mem_free()))
 import sys
 # Never loaded by this boot: the message table (the core needs only shared_schema.vocabulary), the
-# simulator, and the PN532 transport of the other wiring (config.example.json: I2C).
-loaded = [m for m in ("shared_schema.messages", "hal.sim", "drivers.pn532_uart") if m in sys.modules]
+# simulator, the PN532 transport of the other wiring (config.example.json: I2C) and the other actuator.
+loaded = [m for m in ("shared_schema.messages", "hal.sim", "drivers.pn532_uart", "drivers.relay")
+          if m in sys.modules]
 assert not loaded, "loaded needlessly: %s" % loaded
 """
 

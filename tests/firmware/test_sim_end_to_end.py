@@ -91,8 +91,12 @@ def _report(kind: str, **fields):  # type: ignore[no-untyped-def]
     return lambda obj: obj.get("report") == kind and all(obj["data"].get(k) == v for k, v in fields.items())
 
 
-@pytest.fixture
-def lock(tmp_path: Path):  # type: ignore[no-untyped-def]
+# A relay door (docs/HARDWARE.md): a fail-secure strike on the relay's NO contact, held while unlocked.
+RELAY_STRIKE = {"actuator": "relay", "relay_pin": 32, "relay_mode": "hold", "relay_active_high": True,
+                "relay_fail_safe": False}
+
+
+def _lock(tmp_path: Path, overrides: dict):  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     _seed_store(tmp_path, data_dir)
@@ -100,6 +104,7 @@ def lock(tmp_path: Path):  # type: ignore[no-untyped-def]
     port = _free_port()
     config.update(sim_control_port=port, data_dir=str(data_dir), sim_data_dir=str(data_dir), unlock_seconds=1,
                   sim_travel_ms=100, site_key=SITE_KEY_HEX)
+    config.update(overrides)
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     log = (tmp_path / "lock.log").open("w+")
@@ -119,6 +124,23 @@ def lock(tmp_path: Path):  # type: ignore[no-untyped-def]
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def lock(tmp_path: Path):  # type: ignore[no-untyped-def]
+    yield from _lock(tmp_path, {})
+
+
+@pytest.fixture
+def strike_lock(tmp_path: Path):  # type: ignore[no-untyped-def]
+    # With a lock-state contact, so a door opened while the strike is locked is known to be forced.
+    yield from _lock(tmp_path, dict(RELAY_STRIKE, relay_feedback_pin=33))
+
+
+@pytest.fixture
+def automatic_door(tmp_path: Path):  # type: ignore[no-untyped-def]
+    yield from _lock(tmp_path, dict(RELAY_STRIKE, relay_mode="pulse", relay_pulse_ms=300,
+                                    relay_active_high=False, unlock_seconds=3))
 
 
 def test_permitted_card_unlocks_and_the_lock_relocks_itself(lock) -> None:  # type: ignore[no-untyped-def]
@@ -206,6 +228,10 @@ def test_virtual_door_cli_taps_and_prints_what_the_lock_reports(lock, capsys) ->
     assert "door_sensor open=true" in capsys.readouterr().out
     assert virtual_door.main(["--port", str(port), "--wait", "0.5", "tap", "zz"]) == 1
     assert "refused: bad_uid" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "exit", "--ms", "0"]) == 1
+    assert "refused: bad_field (ms: how long the button is held" in capsys.readouterr().out
+    assert virtual_door.main(["--port", str(port), "--wait", "0.5", "exit", "--ms", "300"]) == 0
+    assert 'event     cred="" reason="exit_button" ' in capsys.readouterr().out
     assert virtual_door.main(["--port", str(port), "--wait", "0.5", "history"]) == 0
     assert 'event     cred="" reason="power_on"' in capsys.readouterr().out
     assert virtual_door.main(["--port", str(_free_port()), "status"]) == 2
@@ -292,3 +318,39 @@ def test_exit_button_and_door_sensor(lock) -> None:  # type: ignore[no-untyped-d
     channel.wait_for(_report("actuator", move="lock"), timeout=5)  # re-locked once the door closed
     events = [o["data"]["type"] for o in channel.seen if o.get("report") == "event"]
     assert events[:3] == ["exit_request", "door_open", "door_closed"], events
+
+
+def test_relay_strike_holds_while_unlocked_relocks_on_close_and_reports_a_forced_door(strike_lock) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = strike_lock
+    hello = channel.wait_for(lambda o: o.get("report") == "hello")
+    assert hello["data"]["actuator"] == "relay" and hello["data"]["relay"]["energised"] is False, hello
+    channel.send({"cmd": "tap", "kind": PERMITTED[0], "uid": PERMITTED[1]})
+    channel.wait_for(_report("relay", energised=True, level=1))
+    channel.wait_for(_report("actuator", at="unlock"))  # the lock-state contact
+    channel.wait_for(_report("bolt", bolt="unlocked"))
+    channel.send({"cmd": "door", "open": True})
+    channel.wait_for(_report("door", open=True))
+    time.sleep(1.5)  # past unlock_seconds: the strike stays released while the door is open
+    assert not any(o.get("report") == "relay" and o["data"]["energised"] is False for o in channel.seen)
+    channel.send({"cmd": "door", "open": False})
+    channel.wait_for(_report("relay", energised=False, level=0))
+    channel.wait_for(_report("bolt", bolt="locked"))
+    # Opened again with the strike locked and confirmed by its contact, nobody let in: forced.
+    channel.send({"cmd": "door", "open": True})
+    forced = channel.wait_for(_report("event", type="tamper"))
+    assert forced["data"]["reason"] == "forced", forced
+    channel.wait_for(_report("led", pattern="error"))
+    assert proc.poll() is None
+
+
+def test_automatic_door_gets_one_pulse_per_unlock(automatic_door) -> None:  # type: ignore[no-untyped-def]
+    proc, channel = automatic_door
+    channel.wait_for(lambda o: o.get("report") == "hello")
+    for kind, uid in (PERMITTED, PERMITTED_FELICA):  # the second while the lock still counts as unlocked
+        channel.send({"cmd": "tap", "kind": kind, "uid": uid})
+        channel.wait_for(_report("relay", energised=True, level=0))  # active low
+        channel.wait_for(_report("relay", energised=False, level=1))
+    channel.send({"cmd": "status"})
+    status = channel.wait_for(lambda o: o.get("reply") == "status")["status"]
+    assert status["relay"]["pulses"] == 2 and status["relay"]["mode"] == "pulse", status
+    assert proc.poll() is None

@@ -4,6 +4,13 @@
 # mypy against micropython-esp32-stubs in test_esp32_hal_types.py). Every object records what was done
 # to it in `created` so tests can look at the "board". Behind the HAL only: the core never sees this.
 created = []
+# Every level or duty the firmware drives, in order from power-on (tests/firmware/mp_test_boot_safety.py):
+#   ("out", pin, level)     a Pin constructed as an output; level None when no value= was given (the
+#                           ESP32 then drives whatever its output register holds: undefined for our purpose)
+#   ("level", pin, level)   Pin.value(level) on a pin
+#   ("pwm", pin, duty_ns, duty_u16)   a PWM constructed on a pin (None: that duty was not given)
+#   ("duty_ns", pin, ns), ("duty_u16", pin, value)
+writes = []
 
 PWRON_RESET = 1
 HARD_RESET = 2
@@ -21,24 +28,31 @@ class Pin:
     IN = 1
     OUT = 3
     PULL_UP = 1
+    PULL_DOWN = 2
     IRQ_FALLING = 2
     IRQ_RISING = 1
     levels = {}  # pin number -> level an input reads (tests set it)
 
     def __init__(self, number, mode=-1, pull=-1, value=None):
+        if mode == Pin.OUT and number >= 34:
+            raise ValueError("pin can only be input")  # as the ESP32 port says for GPIO34-39
         self.number = number
         self.mode = mode
         self.pull = pull
         self.handler = None
         self.trigger = None
+        # As on the ESP32: the value is set before the direction, so an output starts at that level.
         if value is not None:
             Pin.levels[number] = value
+        if mode == Pin.OUT:
+            writes.append(("out", number, value))
         created.append(self)
 
     def value(self, level=None):
         if level is None:
             return Pin.levels.get(self.number, 1 if self.pull == Pin.PULL_UP else 0)
         Pin.levels[self.number] = level
+        writes.append(("level", self.number, level))
 
     def irq(self, handler=None, trigger=3):
         self.handler = handler
@@ -57,17 +71,20 @@ class PWM:
         self.freq = freq
         self.duties_ns = [] if duty_ns is None else [duty_ns]
         self.duties_u16 = [] if duty_u16 is None else [duty_u16]
+        writes.append(("pwm", pin.number, duty_ns, duty_u16))
         created.append(self)
 
     def duty_ns(self, value=None):
         if value is None:
             return self.duties_ns[-1] if self.duties_ns else 0
         self.duties_ns.append(value)
+        writes.append(("duty_ns", self.pin.number, value))
 
     def duty_u16(self, value=None):
         if value is None:
             return self.duties_u16[-1] if self.duties_u16 else 0
         self.duties_u16.append(value)
+        writes.append(("duty_u16", self.pin.number, value))
 
 
 class I2C:
