@@ -10,7 +10,7 @@ from cloud.models.common import DbId, Name, UnixTime, Windows, now_ts
 from shared_schema.messages import MAX_DEVICE_ID_CHARS
 
 DoorMode = Literal["normal", "passage", "lockdown"]
-# The device id travels in MQTT topics and signed messages: shared_schema.messages._device_id's rule.
+# The device id travels in MQTT topics and MAC'd messages: shared_schema.fields.is_device_id's rule.
 DEVICE_ID_PATTERN = rf"^[a-z0-9_-]{{1,{MAX_DEVICE_ID_CHARS}}}$"
 
 
