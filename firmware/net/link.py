@@ -1,0 +1,286 @@
+# Keeps the lock's MQTT session up: wait for the network, resolve the broker (dns.py: never blocking the
+# loop), open TCP or TLS with the broker's CA pinned (tlsconf.py), CONNECT, subscribe to the downlink topic,
+# then serve until the connection ends; retry after a jittered exponential backoff. stop() ends it cleanly.
+#
+#   link = Link(config, hw, handler=on_down, on_connect=on_up, report=hw.report)
+#   task = link.start()                       # runs on the asyncio loop beside LockApp.run()
+#   await link.publish(link.topic_up, message, qos=1)
+#   await link.stop()
+#
+# Status: `locks/<id>/status` is "online" (retained, QoS 1) after every CONNACK and "offline" (retained) as
+# the last will, published by the broker when the lock vanishes, and by stop() itself before DISCONNECT.
+# Nothing here ever logs or reports broker_password.
+import asyncio
+import os
+
+from micropython import const
+
+from net import mqttpacket as pk
+from net.dns import DNSError, Resolver, parse_server
+from net.mqtt import MQTTClient
+from net.tlsconf import TLSConfigError, client_context, load_ca
+
+TLS_REFUSED = "tls_refused"
+CONNECT_FAILED = "connect_failed"
+INTERNAL_ERROR = "internal_error"
+OPEN_TIMEOUT_MS = const(10000)
+NETWORK_POLL_MS = const(500)
+STATUS_ONLINE = b"online"
+STATUS_OFFLINE = b"offline"
+
+# Config keys of the network side (docs/FIRMWARE.md "Network"), with their defaults.
+DEFAULTS = {
+    "broker_host": None,  # no broker: the lock runs offline
+    "broker_port": None,  # 8883 with TLS, 1883 without
+    "broker_tls": False,
+    "broker_ca": None,  # path of the broker's CA (DER or PEM) on the lock's flash; required with TLS
+    "broker_hostname": None,  # name in the broker's certificate; default broker_host
+    "broker_user": None,  # default: the device id (the broker's ACL is per device)
+    "broker_password": None,
+    "broker_clean_session": False,  # keep the session: QoS 1 downlinks sent while offline still arrive
+    "keepalive_s": 60,
+    "broker_backoff_min_ms": 1000,
+    "broker_backoff_max_ms": 60000,
+    "broker_max_inflight": 4,
+    "dns_server": None,  # "ip" or "ip:port"; default the HAL's (DHCP) server
+}
+
+
+class LinkConfigError(ValueError):
+    """The network config cannot work (str() names the key); the link does not start."""
+
+
+def _setting(config, key):
+    value = config.get(key)
+    return DEFAULTS[key] if value is None else value
+
+
+def _int_setting(config, key, low, high, default=None):
+    value = _setting(config, key)
+    if value is None:
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise LinkConfigError("%s must be an integer %d..%d" % (key, low, high))
+    return value
+
+
+def _str_setting(config, key, required=False):
+    value = _setting(config, key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise LinkConfigError("%s must be a non-empty string" % key)
+    return value
+
+
+class Backoff:
+    """Delays between attempts: doubling from min_ms to max_ms, each drawn uniformly from [d/2, d] so that
+    locks that lost the broker together do not all come back in the same second."""
+
+    def __init__(self, min_ms, max_ms):
+        self.min_ms = min_ms
+        self.max_ms = max(min_ms, max_ms)
+        self.attempts = 0
+
+    def reset(self):
+        self.attempts = 0
+
+    def next_ms(self):
+        ceiling = self.min_ms
+        for _ in range(self.attempts):
+            ceiling *= 2
+            if ceiling >= self.max_ms:
+                ceiling = self.max_ms
+                break
+        if ceiling < self.max_ms:
+            self.attempts += 1
+        half = ceiling // 2
+        return half + (os.urandom(1)[0] << 8 | os.urandom(1)[0]) * (ceiling - half) // 65535
+
+
+class Link:
+    def __init__(self, config, hw=None, handler=None, on_connect=None, report=None):
+        self.device_id = _str_setting(config, "device_id", True)
+        self.host = _str_setting(config, "broker_host", True)
+        self.tls = _setting(config, "broker_tls") is True
+        self.port = _int_setting(config, "broker_port", 1, 65535, 8883 if self.tls else 1883)
+        self.hostname = _str_setting(config, "broker_hostname") or self.host
+        self.topic_up = "locks/%s/up" % self.device_id
+        self.topic_down = "locks/%s/down" % self.device_id
+        self.topic_status = "locks/%s/status" % self.device_id
+        self._context = self._tls_context(config) if self.tls else None
+        self.hw = hw
+        self.on_connect = on_connect
+        self._report = report
+        self.backoff = Backoff(_int_setting(config, "broker_backoff_min_ms", 10, 3600000),
+                               _int_setting(config, "broker_backoff_max_ms", 10, 3600000))
+        self._dns_configured = self._dns_setting(config)
+        self.resolver = Resolver()
+        status = self.topic_status
+        self.client = MQTTClient(
+            self.device_id,
+            user=_str_setting(config, "broker_user") or self.device_id,
+            password=_str_setting(config, "broker_password"),
+            keepalive_s=_int_setting(config, "keepalive_s", 0, 65535),
+            clean_session=_setting(config, "broker_clean_session") is True,
+            will=(status, STATUS_OFFLINE, 1, True),
+            birth=(status, STATUS_ONLINE, 1, True),
+            max_inflight=_int_setting(config, "broker_max_inflight", 1, 64),
+            handler=handler,
+        )
+        self.state = "idle"  # idle, waiting_network, connecting, connected, backoff, stopped
+        self.last_error = None  # the code of the last failure (see MQTTError codes, tls_refused, ...)
+        self.connects = 0
+        self.failures = 0
+        self._stopping = False
+        self._task = None
+
+    # --- API --------------------------------------------------------------------------------------------
+
+    def start(self):
+        """Run the link as a task on the current loop; returns the task."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run())
+        return self._task
+
+    async def publish(self, topic, payload, qos=1, retain=False):
+        """MQTTClient.publish: QoS 1 survives reconnects (RAM only), QoS 0 is dropped while down."""
+        return await self.client.publish(topic, payload, qos, retain)
+
+    async def stop(self, timeout_ms=2000):
+        """Publish "offline" and DISCONNECT if connected, then end run(); unsent messages are dropped."""
+        self._stopping = True
+        if self.client.connected:
+            await self.client.disconnect(send_will=True, timeout_ms=timeout_ms)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except BaseException:  # noqa: B036 - it was cancelled on purpose
+                pass
+        self.state = "stopped"
+
+    async def run(self):
+        """Connect, serve, and on any failure wait and connect again, until stop()."""
+        while not self._stopping:
+            if not self._network_ready():
+                self._set_state("waiting_network")
+                await asyncio.sleep_ms(NETWORK_POLL_MS)
+                continue
+            try:
+                await self._session()
+            except (pk.MQTTError, DNSError) as exc:
+                self._failed(exc.code, str(exc))
+            except ValueError as exc:  # mbedTLS: certificate not signed by the pinned CA, wrong name
+                self._failed(TLS_REFUSED if self.tls else CONNECT_FAILED, "%s" % exc)
+            except OSError as exc:
+                self._failed(CONNECT_FAILED, "%s %s" % (type(exc).__name__, exc))
+            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: report it, retry after the backoff
+                self._failed(INTERNAL_ERROR, "%s %s" % (type(exc).__name__, exc))
+            if self._stopping:
+                break
+            delay = self.backoff.next_ms()
+            self._set_state("backoff", {"retry_ms": delay})
+            await asyncio.sleep_ms(delay)
+        self.state = "stopped"
+
+    def status(self):
+        client = self.client
+        return {
+            "state": self.state, "error": self.last_error, "connects": self.connects,
+            "failures": self.failures,
+            "pending": client.pending(), "received": client.received, "oversized": client.oversized,
+            "dropped_qos0": client.dropped_qos0, "handler_errors": client.handler_errors,
+            "resent": client.resent,
+        }
+
+    # --- one session ------------------------------------------------------------------------------------
+
+    async def _session(self):
+        self._set_state("connecting")
+        self.resolver.server = self._dns_server()
+        address = await self.resolver.resolve(self.host)
+        try:
+            reader, writer = await asyncio.wait_for_ms(self._open(address), OPEN_TIMEOUT_MS)
+        except asyncio.TimeoutError:
+            raise pk.MQTTError(CONNECT_FAILED, "no TCP connection to %s:%d" % (address, self.port))
+        except OSError:
+            self.resolver.forget()
+            raise
+        session_present = await self.client.connect(reader, writer)
+        serving = asyncio.create_task(self.client.serve())
+        try:
+            await self.client.subscribe(self.topic_down, 1)
+            self.connects += 1
+            self.backoff.reset()
+            self._set_state("connected", {"session": session_present})
+            await self._connected(session_present)
+            await serving
+        finally:
+            serving.cancel()  # no effect when it has ended; else serve()'s cleanup closes the socket
+            try:
+                await serving
+            except BaseException:  # noqa: B036 - its own error was already raised above, or it was cancelled
+                pass
+
+    async def _connected(self, session_present):
+        if self.on_connect is None:
+            return
+        try:
+            await self.on_connect(session_present)
+        except Exception as exc:  # noqa: BLE001 - the dispatcher's failure must not drop the session
+            self._set_state("connected", {"on_connect_error": "%s %s" % (type(exc).__name__, exc)})
+
+    async def _open(self, address):
+        if self._context is None:
+            return await asyncio.open_connection(address, self.port)
+        return await asyncio.open_connection(address, self.port, ssl=self._context,
+                                             server_hostname=self.hostname)
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    def _tls_context(self, config):
+        path = _str_setting(config, "broker_ca")
+        if path is None:
+            raise LinkConfigError("broker_tls needs broker_ca: the path of the broker's CA certificate")
+        try:
+            return client_context(load_ca(path))
+        except TLSConfigError as exc:
+            raise LinkConfigError(str(exc))
+
+    def _dns_setting(self, config):
+        text = _setting(config, "dns_server")
+        server = None if text is None else parse_server(text)
+        if text is not None and server is None:
+            raise LinkConfigError("dns_server must be an IPv4 address, optionally with :port")
+        return server
+
+    def _dns_server(self):
+        # Asked at every connect: on the board the DHCP answer (and so the server) arrives with WiFi.
+        if self._dns_configured is not None or self.hw is None or not hasattr(self.hw, "dns_server"):
+            return self._dns_configured
+        return parse_server(self.hw.dns_server())
+
+    def _network_ready(self):
+        hw = self.hw
+        return hw is None or not hasattr(hw, "network_ready") or hw.network_ready()
+
+    def _failed(self, code, detail):
+        self.failures += 1
+        self.last_error = code
+        self._set_state("down", {"error": code, "detail": detail})
+
+    def _set_state(self, state, fields=None):
+        if state == self.state and fields is None:
+            return
+        self.state = state
+        if self._report is None:
+            return
+        data = {"state": state}
+        if fields:
+            data.update(fields)
+        try:
+            self._report("net", data)
+        except Exception:  # noqa: BLE001 - an observer's failure must not stop the link
+            pass

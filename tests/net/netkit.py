@@ -1,0 +1,210 @@
+"""Real components for the network tests: Mosquitto on a free loopback port (config written per test),
+the lock's network side on the real MicroPython interpreter (tests/net/mp_lock_agent.py), and a paho-mqtt
+client on CPython playing the cloud. Fixtures around them are in conftest.py."""
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as paho
+
+ROOT = Path(__file__).resolve().parents[2]
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+AGENT = "tests/net/mp_lock_agent.py"
+DEVICE = "lock-t1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class Mosquitto:
+    """mosquitto -c <file> on 127.0.0.1:<port>; extra config lines per test (passwords, ACLs, TLS...)."""
+
+    def __init__(self, directory: Path, extra: str = "", port: int | None = None) -> None:
+        self.directory = directory
+        self.port = port or free_port()
+        self.conf = directory / f"mosquitto-{self.port}.conf"
+        self.log = directory / f"mosquitto-{self.port}.log"
+        # `user root`: started as root, Mosquitto would switch to the user `mosquitto`, who cannot read the
+        # key files the test just wrote. Ignored when not started as root.
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nuser root\nset_tcp_nodelay true\nmax_queued_messages 10000\n"
+            f"log_dest file {self.log}\nlog_type all\n{extra}\n"
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Mosquitto":
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # persistence (if configured) is written on SIGTERM
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class Agent:
+    """The lock's Link on MicroPython; events are the JSON lines it prints."""
+
+    def __init__(self, directory: Path, config: dict, heapsize: str = "128K") -> None:
+        self.config_path = directory / f"agent-{time.monotonic_ns()}.json"
+        self.config_path.write_text(json.dumps(config))
+        self.proc = subprocess.Popen(
+            [str(MICROPYTHON), "-X", f"heapsize={heapsize}", AGENT, str(self.config_path)], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.events: list[dict] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._stderr: list[bytes] = []
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=lambda: self._stderr.extend(self.proc.stderr or []), daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                self._queue.put(json.loads(line))
+            except ValueError:
+                self._queue.put({"ev": "raw", "line": line.decode(errors="replace")})
+        self._queue.put({"ev": "exit"})
+
+    def send(self, **command: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            self.events.append(event)
+            if predicate(event):
+                return event
+            if event.get("ev") == "exit":
+                break
+        raise AssertionError(f"not seen within {timeout}s; last events {self.events[-12:]}; "
+                             f"stderr {b''.join(self._stderr)[-2000:]!r}")
+
+    def assert_none_within(self, predicate: Callable[[dict], bool], seconds: float) -> None:
+        """No event matching predicate arrives for `seconds` (the others are kept in self.events)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self._queue.get(timeout=left)
+            except queue.Empty:
+                return
+            self.events.append(event)
+            assert not predicate(event), f"unexpected {event}; events {self.events[-12:]}"
+
+    def wait_ev(self, ev: str, timeout: float = 10.0, **fields: object) -> dict:
+        return self.wait_for(lambda e: e.get("ev") == ev and all(e.get(k) == v for k, v in fields.items()),
+                             timeout)
+
+    def wait_net(self, state: str, timeout: float = 10.0) -> dict:
+        return self.wait_for(lambda e: e.get("ev") == "net" and e["data"].get("state") == state, timeout)
+
+    def drain(self) -> list[dict]:
+        """Events already printed, without waiting."""
+        while True:
+            try:
+                self.events.append(self._queue.get_nowait())
+            except queue.Empty:
+                return self.events
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.send(cmd="stop")
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Peer:
+    """paho-mqtt on CPython: the cloud's side of the broker. Messages arrive in `messages` (topic, bytes)."""
+
+    def __init__(self, port: int, client_id: str | None = None, clean_session: bool = True,
+                 user: str | None = None, password: str | None = None, tls_ca: Path | None = None) -> None:
+        self.messages: queue.Queue = queue.Queue()
+        client_id = client_id or f"peer-{os.getpid()}-{time.monotonic_ns()}"
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  clean_session=clean_session)
+        if user is not None:
+            self.client.username_pw_set(user, password)
+        if tls_ca is not None:
+            self.client.tls_set(ca_certs=str(tls_ca))
+        self.client.on_message = lambda _c, _u, msg: self.messages.put((msg.topic, msg.payload, msg.retain))
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        done = threading.Event()
+        self.client.on_subscribe = lambda *_args: done.set()
+        self.client.subscribe(topic, qos)
+        assert done.wait(5), "no SUBACK for the peer"
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish(5)
+
+    def take(self, timeout: float = 5.0) -> tuple[str, bytes, bool]:
+        return self.messages.get(timeout=timeout)
+
+    def take_all(self, quiet: float = 1.0) -> list[tuple[str, bytes, bool]]:
+        """Everything that arrives until nothing has come for `quiet` seconds."""
+        got = []
+        while True:
+            try:
+                got.append(self.messages.get(timeout=quiet))
+            except queue.Empty:
+                return got
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def lock_config(port: int, **overrides: object) -> dict:
+    config = {"device_id": DEVICE, "broker_host": "127.0.0.1", "broker_port": port, "keepalive_s": 30,
+              "broker_backoff_min_ms": 200, "broker_backoff_max_ms": 1000, "broker_clean_session": True}
+    config.update(overrides)
+    return config
