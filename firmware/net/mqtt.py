@@ -156,8 +156,8 @@ class MQTTClient:
         finally:
             self._sub_topic = None
         result = self._sub_result
-        if result is None or result < 0:
-            raise pk.MQTTError(pk.CONNECTION_LOST, "during subscribe")
+        if result is None or result < 0:  # the connection ended first: say why it did
+            raise pk.MQTTError(self._end_code or pk.CONNECTION_LOST, self._end_detail or "during subscribe")
         if result == pk.SUBACK_FAILURE:
             raise pk.MQTTError(pk.SUBSCRIBE_REFUSED, "the broker refused %s (SUBACK 0x80: not allowed by its "
                                "ACL for this user)" % topic.decode())

@@ -42,6 +42,7 @@ class Agent:
         self.echo = config.get("agent_echo", 200)
         self.heap_every = config.get("agent_heap_every", 0)
         self.received = 0
+        self.done = asyncio.Event()
         self.link = Link(config, handler=self.on_message, on_connect=self.on_connect, report=self.report)
 
     async def on_message(self, topic, payload):
@@ -79,19 +80,19 @@ class Agent:
         elif name == "stop":
             await self.link.stop()
             emit({"ev": "stopped"})
-            return False
+            self.done.set()
         else:
             emit({"ev": "bad_command", "cmd": name})
-        return True
 
     async def commands(self):
+        # Each command runs as its own task: a publish waiting for a window slot must not hold up the rest.
         stdin = asyncio.StreamReader(sys.stdin)
         while True:
             line = await stdin.readline()
             if not line:
+                self.done.set()
                 return
-            if not await self.command(json.loads(line)):
-                return
+            asyncio.create_task(self.command(json.loads(line)))
 
 
 async def main():
@@ -102,7 +103,8 @@ async def main():
         emit({"ev": "config_error", "error": str(exc)})
         return
     agent.link.start()
-    await agent.commands()
+    asyncio.create_task(agent.commands())
+    await agent.done.wait()
 
 
 asyncio.run(main())

@@ -39,6 +39,13 @@ def wait_port(port: int, timeout: float = 5.0) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
 class Mosquitto:
     """mosquitto -c <file> on 127.0.0.1:<port>; extra config lines per test (passwords, ACLs, TLS...)."""
 
@@ -199,8 +206,8 @@ class Peer:
                 return got
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 def lock_config(port: int, **overrides: object) -> dict:
@@ -208,3 +215,102 @@ def lock_config(port: int, **overrides: object) -> dict:
               "broker_backoff_min_ms": 200, "broker_backoff_max_ms": 1000, "broker_clean_session": True}
     config.update(overrides)
     return config
+
+
+class Packet:
+    """One MQTT packet as a fake broker read it."""
+
+    def __init__(self, first: int, body: bytes) -> None:
+        self.type, self.flags, self.body = first >> 4, first & 0x0F, body
+
+    @property
+    def pid(self) -> int:  # PUBLISH QoS 1, SUBSCRIBE, PUBACK
+        if self.type == 3:
+            topic_len = int.from_bytes(self.body[:2], "big")
+            return int.from_bytes(self.body[2 + topic_len : 4 + topic_len], "big")
+        return int.from_bytes(self.body[:2], "big")
+
+    @property
+    def topic(self) -> str:
+        return self.body[2 : 2 + int.from_bytes(self.body[:2], "big")].decode()
+
+    @property
+    def payload(self) -> bytes:
+        start = 2 + int.from_bytes(self.body[:2], "big") + (2 if self.flags & 0x06 else 0)
+        return self.body[start:]
+
+
+def read_packet(conn: socket.socket) -> Packet:
+    """Read one packet from the lock (raises ConnectionError when it closed)."""
+
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    first = exactly(1)[0]
+    length, shift = 0, 0
+    while True:
+        byte = exactly(1)[0]
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return Packet(first, exactly(length))
+
+
+def publish_packet(topic: str, payload: bytes, qos: int = 1, pid: int = 1) -> bytes:
+    body = len(topic).to_bytes(2, "big") + topic.encode() + (pid.to_bytes(2, "big") if qos else b"") + payload
+    return bytes([0x30 | qos << 1]) + remaining_length(len(body)) + body
+
+
+def remaining_length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+CONNACK_OK = b"\x20\x02\x00\x00"
+
+
+class FakeBroker:
+    """A TCP server on a free port that runs scripts[i](conn, log) for its i-th connection (the last
+    script for every later one). A script plays a broker, well or badly; log collects what it saw."""
+
+    def __init__(self, scripts: list[Callable[[socket.socket, list], None]]) -> None:
+        self.scripts = scripts
+        self.connections = 0
+        self.log: list = []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._closed = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            script = self.scripts[min(self.connections, len(self.scripts) - 1)]
+            self.connections += 1
+            threading.Thread(target=self._run, args=(script, conn), daemon=True).start()
+
+    def _run(self, script: Callable[[socket.socket, list], None], conn: socket.socket) -> None:
+        conn.settimeout(10)
+        with conn:
+            try:
+                script(conn, self.log)
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                self.log.append(("script_ended", repr(exc)))
+
+    def close(self) -> None:
+        self._closed = True
+        self.server.close()
