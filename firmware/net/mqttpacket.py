@@ -51,7 +51,8 @@ _CONNACK = (
     (IDENTIFIER_REJECTED, "the broker rejected the client id"),
     (SERVER_UNAVAILABLE, "the broker is unavailable"),
     (BAD_CREDENTIALS, "the broker refused the user name or password (check broker_user/broker_password)"),
-    (NOT_AUTHORISED, "the broker says this client is not authorised to connect"),
+    # Mosquitto answers a wrong password with this code too, not with 4.
+    (NOT_AUTHORISED, "the broker says this client is not authorised (check broker_user/broker_password)"),
 )
 
 

@@ -174,3 +174,19 @@ def test_unacknowledged_qos1_is_sent_again_with_dup_after_reconnect(tmp_path: Pa
         assert agent.wait_ev("status")["data"]["resent"] == 1
     finally:
         broker.close()
+
+
+@pytest.mark.parametrize(("return_code", "error"), [
+    (1, "unacceptable_protocol"), (2, "identifier_rejected"), (3, "server_unavailable"),
+    (4, "bad_credentials"), (5, "not_authorised"), (6, "connack_refused"),
+])
+def test_each_connack_refusal_has_its_own_error(tmp_path: Path, agents: list[Agent], return_code: int,
+                                                error: str) -> None:
+    broker = FakeBroker([_bad("refuse", b"", connack=bytes([0x20, 0x02, 0x00, return_code]))])
+    try:
+        agent = _agent(tmp_path, agents, broker.port)
+        event = agent.wait_for(lambda e: e.get("ev") == "net" and "error" in e["data"])
+        assert event["data"]["error"] == error
+        assert f"CONNACK {return_code}" in event["data"]["detail"] or "code 6" in event["data"]["detail"]
+    finally:
+        broker.close()
