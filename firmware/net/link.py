@@ -173,7 +173,7 @@ class Link:
             except (pk.MQTTError, DNSError) as exc:
                 self._failed(exc.code, str(exc))
             except ValueError as exc:  # mbedTLS: certificate not signed by the pinned CA, wrong name
-                self._failed(TLS_REFUSED if self.tls else CONNECT_FAILED, "%s" % exc)
+                self._failed(TLS_REFUSED if self.tls else CONNECT_FAILED, self._tls_detail(exc))
             except OSError as exc:
                 self._failed(CONNECT_FAILED, "%s %s" % (type(exc).__name__, exc))
             except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: report it, retry after the backoff
@@ -261,6 +261,12 @@ class Link:
         if self._dns_configured is not None or self.hw is None or not hasattr(self.hw, "dns_server"):
             return self._dns_configured
         return parse_server(self.hw.dns_server())
+
+    def _tls_detail(self, exc):
+        reason = " ".join(str(exc).split())  # mbedTLS's text comes with line breaks
+        if not self.tls:
+            return reason
+        return "broker certificate refused (broker_ca pinned, name %s): %s" % (self.hostname, reason)
 
     def _network_ready(self):
         hw = self.hw
