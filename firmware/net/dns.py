@@ -1,13 +1,16 @@
 # The broker's address without blocking the event loop. socket.getaddrinfo() blocks the whole interpreter
 # (seconds when the DNS server does not answer), and the tap path runs on the same loop; so a host name is
 # looked up here with one DNS query over a non-blocking UDP socket (RFC 1035, type A), awaited like any
-# other I/O. IPv4 literals and "localhost" need no query. The answer is cached for its TTL (clamped).
+# other I/O. The answer is cached for its TTL (clamped). Imported only when broker_host is a name (link.py
+# passes IPv4 literals and "localhost" straight through).
 import asyncio
 import os
 import socket
 import time
 
 from micropython import const
+
+from net.mqttpacket import MQTTError
 
 MAX_NAME = const(253)
 _MSG_BYTES = const(512)  # classic DNS over UDP: answers are at most 512 bytes
@@ -18,26 +21,13 @@ MIN_TTL_S = const(30)
 MAX_TTL_S = const(3600)
 
 
-class DNSError(Exception):
-    """str() says what went wrong with the lookup (code dns_failed for status reports). `final`: the
-    server's considered answer (no such name...), so asking again changes nothing."""
-
-    code = "dns_failed"
+class DNSError(MQTTError):
+    """Code dns_failed; str() says what went wrong with the lookup. `final`: the server's considered
+    answer (no such name...), so asking again changes nothing."""
 
     def __init__(self, message, final=False):
-        super().__init__(message)
+        super().__init__("dns_failed", message)
         self.final = final
-
-
-def ipv4_literal(host):
-    """True for a dotted-quad IPv4 address such as 192.168.1.10."""
-    parts = host.split(".")
-    if len(parts) != 4:
-        return False
-    for part in parts:
-        if not part or len(part) > 3 or not part.isdigit() or int(part) > 255:
-            return False
-    return True
 
 
 def build_query(buf, ident, name):
@@ -109,6 +99,8 @@ def parse_answer(msg, end, ident):
 
 def parse_server(text):
     """"1.2.3.4" or "1.2.3.4:5353" -> (ip, port); None when text is not an IPv4 server address."""
+    from net.link import ipv4_literal
+
     if not isinstance(text, str) or not text:
         return None
     host, _, port = text.partition(":")
@@ -134,10 +126,6 @@ class Resolver:
         self._address = None
 
     async def resolve(self, host):
-        if ipv4_literal(host):
-            return host
-        if host == "localhost":
-            return "127.0.0.1"
         if self._address is not None and host == self._name and time.ticks_diff(self._expires,
                                                                                  time.ticks_ms()) > 0:
             return self._address

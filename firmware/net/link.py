@@ -16,9 +16,10 @@ import os
 from micropython import const
 
 from net import mqttpacket as pk
-from net.dns import DNSError, Resolver, parse_server
 from net.mqtt import MQTTClient
-from net.tlsconf import TLSConfigError, client_context, load_ca
+
+# net.dns (broker_host is a name) and net.tlsconf (broker_tls) are imported only by the configs that use
+# them: code loaded from flash takes heap.
 
 TLS_REFUSED = "tls_refused"
 CONNECT_FAILED = "connect_failed"
@@ -28,35 +29,24 @@ NETWORK_POLL_MS = const(500)
 STATUS_ONLINE = b"online"
 STATUS_OFFLINE = b"offline"
 
-# Config keys of the network side (docs/FIRMWARE.md "Network"), with their defaults.
-DEFAULTS = {
-    "broker_host": None,  # no broker: the lock runs offline
-    "broker_port": None,  # 8883 with TLS, 1883 without
-    "broker_tls": False,
-    "broker_ca": None,  # path of the broker's CA (DER or PEM) on the lock's flash; required with TLS
-    "broker_hostname": None,  # name in the broker's certificate; default broker_host
-    "broker_user": None,  # default: the device id (the broker's ACL is per device)
-    "broker_password": None,
-    "broker_clean_session": False,  # keep the session: QoS 1 downlinks sent while offline still arrive
-    "keepalive_s": 60,
-    "broker_backoff_min_ms": 1000,
-    "broker_backoff_max_ms": 60000,
-    "broker_max_inflight": 4,
-    "dns_server": None,  # "ip" or "ip:port"; default the HAL's (DHCP) server
-}
-
-
 class LinkConfigError(ValueError):
     """The network config cannot work (str() names the key); the link does not start."""
 
 
-def _setting(config, key):
+def ipv4_literal(host):
+    """True for a dotted-quad IPv4 address such as 192.168.1.10."""
+    parts = host.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not part or len(part) > 3 or not part.isdigit() or int(part) > 255:
+            return False
+    return True
+
+
+# Config keys and defaults: docs/FIRMWARE.md "Network". A key set to null counts as absent.
+def _int_setting(config, key, low, high, default):
     value = config.get(key)
-    return DEFAULTS[key] if value is None else value
-
-
-def _int_setting(config, key, low, high, default=None):
-    value = _setting(config, key)
     if value is None:
         value = default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -65,7 +55,7 @@ def _int_setting(config, key, low, high, default=None):
 
 
 def _str_setting(config, key, required=False):
-    value = _setting(config, key)
+    value = config.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value:
@@ -102,7 +92,7 @@ class Link:
     def __init__(self, config, hw=None, handler=None, on_connect=None, report=None):
         self.device_id = _str_setting(config, "device_id", True)
         self.host = _str_setting(config, "broker_host", True)
-        self.tls = _setting(config, "broker_tls") is True
+        self.tls = config.get("broker_tls") is True
         self.port = _int_setting(config, "broker_port", 1, 65535, 8883 if self.tls else 1883)
         self.hostname = _str_setting(config, "broker_hostname") or self.host
         self.topic_up = "locks/%s/up" % self.device_id
@@ -112,20 +102,21 @@ class Link:
         self.hw = hw
         self.on_connect = on_connect
         self._report = report
-        self.backoff = Backoff(_int_setting(config, "broker_backoff_min_ms", 10, 3600000),
-                               _int_setting(config, "broker_backoff_max_ms", 10, 3600000))
+        self.backoff = Backoff(_int_setting(config, "broker_backoff_min_ms", 10, 3600000, 1000),
+                               _int_setting(config, "broker_backoff_max_ms", 10, 3600000, 60000))
         self._dns_configured = self._dns_setting(config)
-        self.resolver = Resolver()
+        self.resolver = None  # a net.dns.Resolver once a name has to be looked up
         status = self.topic_status
         self.client = MQTTClient(
             self.device_id,
             user=_str_setting(config, "broker_user") or self.device_id,
             password=_str_setting(config, "broker_password"),
-            keepalive_s=_int_setting(config, "keepalive_s", 0, 65535),
-            clean_session=_setting(config, "broker_clean_session") is True,
+            keepalive_s=_int_setting(config, "keepalive_s", 0, 65535, 60),
+            # Default: keep the session, so QoS 1 downlinks sent while the lock was away still arrive.
+            clean_session=config.get("broker_clean_session") is True,
             will=(status, STATUS_OFFLINE, 1, True),
             birth=(status, STATUS_ONLINE, 1, True),
-            max_inflight=_int_setting(config, "broker_max_inflight", 1, 64),
+            max_inflight=_int_setting(config, "broker_max_inflight", 1, 64, 4),
             handler=handler,
         )
         self.state = "idle"  # idle, waiting_network, connecting, connected, backoff, stopped
@@ -170,7 +161,7 @@ class Link:
                 continue
             try:
                 await self._session()
-            except (pk.MQTTError, DNSError) as exc:
+            except pk.MQTTError as exc:  # DNS failures included (net.dns.DNSError)
                 self._failed(exc.code, str(exc))
             except ValueError as exc:  # mbedTLS: certificate not signed by the pinned CA, wrong name
                 self._failed(TLS_REFUSED if self.tls else CONNECT_FAILED, self._tls_detail(exc))
@@ -199,14 +190,14 @@ class Link:
 
     async def _session(self):
         self._set_state("connecting")
-        self.resolver.server = self._dns_server()
-        address = await self.resolver.resolve(self.host)
+        address = await self._address()
         try:
             reader, writer = await asyncio.wait_for_ms(self._open(address), OPEN_TIMEOUT_MS)
         except asyncio.TimeoutError:
             raise pk.MQTTError(CONNECT_FAILED, "no TCP connection to %s:%d" % (address, self.port))
         except OSError:
-            self.resolver.forget()
+            if self.resolver is not None:
+                self.resolver.forget()  # the name may point elsewhere now
             raise
         session_present = await self.client.connect(reader, writer)
         serving = asyncio.create_task(self.client.serve())
@@ -232,6 +223,18 @@ class Link:
         except Exception as exc:  # noqa: BLE001 - the dispatcher's failure must not drop the session
             self._set_state("connected", {"on_connect_error": "%s %s" % (type(exc).__name__, exc)})
 
+    async def _address(self):
+        if self.host == "localhost":
+            return "127.0.0.1"
+        if ipv4_literal(self.host):
+            return self.host
+        if self.resolver is None:
+            from net.dns import Resolver
+
+            self.resolver = Resolver()
+        self.resolver.server = self._dns_server()
+        return await self.resolver.resolve(self.host)
+
     async def _open(self, address):
         if self._context is None:
             return await asyncio.open_connection(address, self.port)
@@ -244,15 +247,21 @@ class Link:
         path = _str_setting(config, "broker_ca")
         if path is None:
             raise LinkConfigError("broker_tls needs broker_ca: the path of the broker's CA certificate")
+        from net.tlsconf import TLSConfigError, client_context, load_ca
+
         try:
             return client_context(load_ca(path))
         except TLSConfigError as exc:
             raise LinkConfigError(str(exc))
 
     def _dns_setting(self, config):
-        text = _setting(config, "dns_server")
-        server = None if text is None else parse_server(text)
-        if text is not None and server is None:
+        text = config.get("dns_server")
+        if text is None:
+            return None
+        from net.dns import parse_server
+
+        server = parse_server(text)
+        if server is None:
             raise LinkConfigError("dns_server must be an IPv4 address, optionally with :port")
         return server
 
@@ -260,6 +269,8 @@ class Link:
         # Asked at every connect: on the board the DHCP answer (and so the server) arrives with WiFi.
         if self._dns_configured is not None or self.hw is None or not hasattr(self.hw, "dns_server"):
             return self._dns_configured
+        from net.dns import parse_server
+
         return parse_server(self.hw.dns_server())
 
     def _tls_detail(self, exc):

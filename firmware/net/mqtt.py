@@ -128,7 +128,8 @@ class MQTTClient:
                 task.cancel()  # also takes them off the socket's poll entry before the close below
             await self._close()
             self.dropped_qos0 += self._window.connection_lost()
-            self._finish_subscribe(None)
+            self._sub_result = None  # a subscribe() still waiting learns that the connection ended
+            self._sub_done.set()
             self._slot_freed.set()
         if self._end_code != DISCONNECTED:
             raise pk.MQTTError(self._end_code or pk.CONNECTION_LOST, self._end_detail)
@@ -174,10 +175,15 @@ class MQTTClient:
         if not 1 <= len(topic) <= pk.MAX_TOPIC_BYTES or len(payload) > pk.MAX_MESSAGE_BYTES:
             raise ValueError("publish: topic 1..%d bytes, payload at most %d bytes"
                              % (pk.MAX_TOPIC_BYTES, pk.MAX_MESSAGE_BYTES))
-        slot = await self._wait_slot(qos)
-        if slot < 0:
-            self.dropped_qos0 += 1
-            return False
+        while True:
+            if qos == 0 and not self.connected:
+                self.dropped_qos0 += 1
+                return False
+            slot = self._window.free_slot()
+            if slot >= 0:
+                break
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
         self._window.put(slot, self._new_pid() if qos else 0, topic, payload, qos, retain)
         self._tx_wake.set()
         return True
@@ -188,11 +194,17 @@ class MQTTClient:
 
     async def flush(self, timeout_ms):
         """Wait until every accepted message is done; False on timeout (they stay queued)."""
-        try:
-            await asyncio.wait_for_ms(self._drained(), timeout_ms)
-            return True
-        except asyncio.TimeoutError:
-            return False
+        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
+        while self._window.pending():
+            left = time.ticks_diff(deadline, time.ticks_ms())
+            if left <= 0:
+                return False
+            self._slot_freed.clear()
+            try:
+                await asyncio.wait_for_ms(self._slot_freed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+        return True
 
     async def disconnect(self, send_will=False, timeout_ms=2000):
         """End the session cleanly: DISCONNECT (the broker then discards the will). send_will=True first
@@ -249,7 +261,8 @@ class MQTTClient:
             elif ptype == pk.SUBACK and not flags and 3 <= length <= 64:
                 await self._fill(self._rx[:length])
                 if self._sub_topic is not None and (self.rx[0] << 8 | self.rx[1]) == self._sub_pid:
-                    self._finish_subscribe(self.rx[2])
+                    self._sub_result = self.rx[2]
+                    self._sub_done.set()
             elif ptype == pk.UNSUBACK and not flags and length == 2:
                 await self._fill(self._rx[:2])
             elif ptype == pk.PINGRESP and not flags and not length:
@@ -266,7 +279,10 @@ class MQTTClient:
                                       self._new_pid() if qos else 0)
         while True:
             if self._closing:
-                await self._say_goodbye()
+                if self._send_will and self.will is not None:
+                    topic, payload, _, retain = self.will
+                    await self._write_publish(pk.as_bytes(topic), pk.as_bytes(payload), 0, retain, False, 0)
+                await self._write(pk.DISCONNECT_PACKET)
                 return
             if self._ping_due:
                 self._ping_due = False
@@ -277,9 +293,15 @@ class MQTTClient:
                 n = pk.subscribe_packet(self._tx, self._sub_pid, self._sub_topic, self._sub_qos)
                 await self._write(self._tx_mv[:n])
                 continue
-            slot = self._window.next_queued()
+            window = self._window
+            slot = window.next_queued()
             if slot >= 0:
-                await self._send_slot(slot)
+                dup = window.begin_send(slot)  # marked before writing: a fast PUBACK must find it
+                self.resent += dup
+                await self._write_publish(window.topic[slot], window.payload[slot], window.qos[slot],
+                                          window.retain(slot), dup, window.pid[slot])
+                if window.written(slot):
+                    self._slot_freed.set()
                 continue
             await self._tx_wake.wait()
             self._tx_wake.clear()
@@ -348,7 +370,8 @@ class MQTTClient:
         self.received += 1
         await self._deliver(self._rx[2 : 2 + (self.rx[0] << 8 | self.rx[1])], self._rx[start:length])
         if qos:
-            await self._send_puback(pid)
+            pk.puback_packet(self._ack, pid)
+            await self._write(self._ack)
 
     def _publish_fields(self, qos, available):
         """(payload offset, packet id) from the PUBLISH variable header at the start of the buffer."""
@@ -373,7 +396,8 @@ class MQTTClient:
             left -= n
         self.oversized += 1
         if qos:
-            await self._send_puback(pid)
+            pk.puback_packet(self._ack, pid)
+            await self._write(self._ack)
 
     async def _deliver(self, topic, payload):
         if self.handler is None:
@@ -389,10 +413,6 @@ class MQTTClient:
             self._last_rx = now
             if self._ping_at is not None:
                 self._ping_at = now  # its answer may be waiting unread: give it a fresh interval
-
-    def _finish_subscribe(self, result):
-        self._sub_result = result
-        self._sub_done.set()
 
     # --- sending ------------------------------------------------------------------------------------------
 
@@ -413,41 +433,6 @@ class MQTTClient:
                 self._writer.write(payload)
                 await self._writer.drain()
             self._last_tx = time.ticks_ms()
-
-    async def _send_slot(self, slot):
-        window = self._window
-        dup = window.begin_send(slot)
-        if dup:
-            self.resent += 1
-        await self._write_publish(window.topic[slot], window.payload[slot], window.qos[slot],
-                                  window.retain(slot), dup, window.pid[slot])
-        if window.written(slot):
-            self._slot_freed.set()
-
-    async def _send_puback(self, pid):
-        pk.puback_packet(self._ack, pid)
-        await self._write(self._ack)
-
-    async def _say_goodbye(self):
-        if self._send_will and self.will is not None:
-            topic, payload, _, retain = self.will
-            await self._write_publish(pk.as_bytes(topic), pk.as_bytes(payload), 0, retain, False, 0)
-        await self._write(pk.DISCONNECT_PACKET)
-
-    async def _wait_slot(self, qos):
-        while True:
-            if qos == 0 and not self.connected:
-                return -1
-            slot = self._window.free_slot()
-            if slot >= 0:
-                return slot
-            self._slot_freed.clear()
-            await self._slot_freed.wait()
-
-    async def _drained(self):
-        while self._window.pending():
-            self._slot_freed.clear()
-            await self._slot_freed.wait()
 
     def _new_pid(self):
         # 1..65535, skipping ids still in use by the window or a pending subscribe.

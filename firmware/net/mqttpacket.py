@@ -12,18 +12,15 @@ MAX_TOPIC_BYTES = const(128)
 MAX_PUBLISH_REMAINING = const(4228)  # 2 + MAX_TOPIC_BYTES + 2 + MAX_MESSAGE_BYTES
 # Fixed header (1) + remaining length (<= 4) + topic length (2) + topic + packet id (2): all but the payload.
 PUBLISH_HEADER_ROOM = const(137)  # 1 + 4 + 2 + MAX_TOPIC_BYTES + 2
-MAX_REMAINING_LENGTH = const(268435455)  # four length bytes of seven bits
+_MAX_REMAINING_LENGTH = const(268435455)  # four length bytes of seven bits
 
-CONNECT = const(1)
+# Packet types the client reads (what it writes is spelled out in the builders below).
 CONNACK = const(2)
 PUBLISH = const(3)
 PUBACK = const(4)
-SUBSCRIBE = const(8)
 SUBACK = const(9)
 UNSUBACK = const(11)
-PINGREQ = const(12)
 PINGRESP = const(13)
-DISCONNECT = const(14)
 
 SUBACK_FAILURE = const(0x80)
 PINGREQ_PACKET = b"\xc0\x00"
@@ -79,7 +76,7 @@ def as_bytes(text):
 
 def put_length(buf, offset, length):
     """Write the remaining-length field at buf[offset]; returns the offset after it."""
-    if not 0 <= length <= MAX_REMAINING_LENGTH:
+    if not 0 <= length <= _MAX_REMAINING_LENGTH:
         raise ValueError("remaining length out of range")
     while True:
         byte = length & 0x7F
@@ -88,15 +85,6 @@ def put_length(buf, offset, length):
         offset += 1
         if not length:
             return offset
-
-
-def length_size(length):
-    """How many bytes the remaining-length field of `length` takes (1..4)."""
-    size = 1
-    while length > 127:
-        length >>= 7
-        size += 1
-    return size
 
 
 def length_step(value, multiplier, byte):
@@ -121,27 +109,19 @@ def _put_field(buf, offset, data):
     return offset + 2 + n
 
 
-def _check_field(name, data, low, high):
-    if not low <= len(data) <= high:
-        raise ValueError("%s must be %d..%d bytes" % (name, low, high))
-
-
 def connect_packet(client_id, user, password, keepalive_s, clean_session, will):
     """The whole CONNECT packet (built once per client: it holds the password, never log it).
 
     will: None or (topic, payload, qos, retain).
     """
-    client_id = as_bytes(client_id)
-    _check_field("client id", client_id, 1, 65535)
-    if not 0 <= keepalive_s <= 65535:
-        raise ValueError("keepalive_s must be 0..65535")
-    fields = [client_id]
+    fields = [as_bytes(client_id)]
+    if not 1 <= len(fields[0]) <= 65535 or not 0 <= keepalive_s <= 65535:
+        raise ValueError("client id 1..65535 bytes, keepalive_s 0..65535")
     flags = 0x02 if clean_session else 0
     if will is not None:
         topic, payload, qos, retain = will
         fields.append(as_bytes(topic))
         fields.append(as_bytes(payload))
-        _check_field("will topic", fields[-2], 1, MAX_TOPIC_BYTES)
         flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
     if user is not None:
         fields.append(as_bytes(user))
@@ -150,8 +130,9 @@ def connect_packet(client_id, user, password, keepalive_s, clean_session, will):
             fields.append(as_bytes(password))
             flags |= 0x40
     remaining = 10 + sum(2 + len(field) for field in fields)
-    packet = bytearray(1 + length_size(remaining) + remaining)
-    packet[0] = CONNECT << 4
+    size = 1 + (remaining > 127) + (remaining > 16383) + (remaining > 2097151)  # of the length field
+    packet = bytearray(1 + size + remaining)
+    packet[0] = 0x10  # CONNECT
     at = put_length(packet, 1, remaining)
     at = _put_field(packet, at, b"MQTT")
     packet[at] = 4  # protocol level: 3.1.1
@@ -168,7 +149,7 @@ def publish_header(buf, topic, payload_len, qos, retain, dup, pid):
     """PUBLISH fixed and variable header into buf (PUBLISH_HEADER_ROOM bytes); returns its length.
     The payload follows it on the wire unchanged."""
     remaining = 2 + len(topic) + (2 if qos else 0) + payload_len
-    buf[0] = (PUBLISH << 4) | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)
+    buf[0] = 0x30 | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)  # PUBLISH
     at = _put_field(buf, put_length(buf, 1, remaining), topic)
     if qos:
         buf[at] = pid >> 8
@@ -180,7 +161,7 @@ def publish_header(buf, topic, payload_len, qos, retain, dup, pid):
 def subscribe_packet(buf, pid, topic, qos):
     """SUBSCRIBE for one topic filter into buf; returns its length."""
     remaining = 2 + 2 + len(topic) + 1
-    buf[0] = (SUBSCRIBE << 4) | 0x02  # reserved flags 0010 (spec 3.8.1)
+    buf[0] = 0x82  # SUBSCRIBE, reserved flags 0010 (spec 3.8.1)
     at = put_length(buf, 1, remaining)
     buf[at] = pid >> 8
     buf[at + 1] = pid & 0xFF
@@ -191,7 +172,7 @@ def subscribe_packet(buf, pid, topic, qos):
 
 def puback_packet(buf, pid):
     """PUBACK into a 4-byte buf."""
-    buf[0] = PUBACK << 4
+    buf[0] = 0x40  # PUBACK
     buf[1] = 2
     buf[2] = pid >> 8
     buf[3] = pid & 0xFF

@@ -3,6 +3,7 @@
 # There is no "insecure" switch and no fallback to plain text: a lock configured for TLS that cannot build
 # its context does not connect at all.
 import binascii
+import os
 
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 _PEM_END = b"-----END CERTIFICATE-----"
@@ -34,12 +35,13 @@ def ca_der(data):
 def load_ca(path):
     """The pinned CA as DER bytes from the file at path."""
     try:
+        size = os.stat(path)[6]
+        if size > MAX_CA_BYTES:
+            raise TLSConfigError("broker_ca: %s is larger than %d bytes" % (path, MAX_CA_BYTES))
         with open(path, "rb") as f:
-            data = f.read(MAX_CA_BYTES + 1)
+            data = f.read(size)  # exactly the file: a fixed 8 KB read buffer would be allocated whole
     except OSError:
         raise TLSConfigError("broker_ca: cannot read %s" % path)
-    if len(data) > MAX_CA_BYTES:
-        raise TLSConfigError("broker_ca: %s is larger than %d bytes" % (path, MAX_CA_BYTES))
     try:
         return ca_der(data)
     except TLSConfigError as exc:

@@ -81,11 +81,13 @@ class Mosquitto:
 class Agent:
     """The lock's Link on MicroPython; events are the JSON lines it prints."""
 
-    def __init__(self, directory: Path, config: dict, heapsize: str = "128K") -> None:
+    def __init__(self, directory: Path, config: dict, heapsize: str = "128K", with_core: bool = False,
+                 code: Path | None = None) -> None:
         self.config_path = directory / f"agent-{time.monotonic_ns()}.json"
         self.config_path.write_text(json.dumps(config))
         self.proc = subprocess.Popen(
-            [str(MICROPYTHON), "-X", f"heapsize={heapsize}", AGENT, str(self.config_path)], cwd=ROOT,
+            [str(MICROPYTHON), "-X", f"heapsize={heapsize}", AGENT, str(self.config_path),
+             *(["--with-core"] if with_core else []), *(["--code", str(code)] if code else [])], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self.events: list[dict] = []
@@ -210,6 +212,36 @@ class Peer:
         self.client.loop_stop()
 
 
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _make_ca(directory: Path, name: str) -> None:
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=directory)
+    _openssl("req", "-x509", "-new", "-key", f"{name}.key", "-sha256", "-days", "2", "-subj", f"/CN={name}",
+             "-out", f"{name}.pem", cwd=directory)
+    _openssl("x509", "-in", f"{name}.pem", "-outform", "DER", "-out", f"{name}.der", cwd=directory)
+
+
+def make_pki(directory: Path) -> Path:
+    """P-256 keys made by openssl now: ca.{pem,der} signs server.pem (CN and SAN localhost, 127.0.0.1);
+    rogue-ca.{pem,der} signs nothing of ours."""
+    _make_ca(directory, "ca")
+    _make_ca(directory, "rogue-ca")
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key", cwd=directory)
+    _openssl("req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr",
+             cwd=directory)
+    (directory / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-sha256", "-extfile", "san.cnf", "-out", "server.pem", cwd=directory)
+    return directory
+
+
+def tls_listener(pki: Path) -> str:
+    """Mosquitto listener options for TLS with the server certificate of make_pki()."""
+    return f"cafile {pki / 'ca.pem'}\ncertfile {pki / 'server.pem'}\nkeyfile {pki / 'server.key'}\n"
+
+
 def lock_config(port: int, **overrides: object) -> dict:
     config = {"device_id": DEVICE, "broker_host": "127.0.0.1", "broker_port": port, "keepalive_s": 30,
               "broker_backoff_min_ms": 200, "broker_backoff_max_ms": 1000, "broker_clean_session": True}
@@ -314,3 +346,55 @@ class FakeBroker:
     def close(self) -> None:
         self._closed = True
         self.server.close()
+
+
+def compile_code(target: Path) -> Path:
+    """firmware/core, firmware/net, shared_schema and the test agent compiled by mpy-cross into target, laid
+    out as on a lock's flash (core/, net/, shared_schema/ at the top)."""
+    sources = [(ROOT / "firmware", ROOT / "firmware" / package) for package in ("core", "net")]
+    sources += [(ROOT, ROOT / "shared_schema"), (ROOT, ROOT / "tests" / "net")]
+    for base, folder in sources:
+        for path in sorted(folder.glob("*.py")):
+            if base == ROOT and path.parent.name == "net" and path.stem not in ("__init__", "lock_agent"):
+                continue  # of tests/net, only what the agent imports
+            out = target / path.relative_to(base).with_suffix(".mpy")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([str(MICROPYTHON.parent / "mpy-cross"), "-o", str(out), str(path)], check=True)
+    (target / "tests" / "__init__.mpy").write_bytes((target / "tests" / "net" / "__init__.mpy").read_bytes())
+    return target
+
+
+def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str = "128K",
+              pki: Path | None = None, size: int = 4096) -> dict:
+    """tests/net/mp_heap_burst.py (core.app imported too, as on the board) receives `count` QoS 1 messages
+    of `size` bytes published at once. Returns its figures: free heap after import, after connect and the
+    least seen during the burst (gc.collect() every 10 messages), messages handled, the OR of their sizes,
+    the link's status at the end; and the burst's wall time."""
+    config: dict[str, object] = lock_config(port)
+    if pki is not None:
+        config.update(broker_tls=True, broker_ca=str(pki / "ca.der"), broker_hostname="localhost")
+    config_path = directory / f"burst-{time.monotonic_ns()}.json"
+    config_path.write_text(json.dumps(config))
+    proc = subprocess.Popen([str(MICROPYTHON), "-X", f"heapsize={heapsize}", "tests/net/mp_heap_burst.py",
+                             str(code), str(config_path), str(count)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    peer = None
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        assert '"ready"' in ready, ready + proc.stdout.read()
+        peer = Peer(port, tls_ca=None if pki is None else pki / "ca.pem")
+        started = time.monotonic()
+        for i in range(count):
+            peer.client.publish(f"locks/{DEVICE}/down", b"%06d" % i + b"m" * (size - 6), qos=1)
+        done = proc.stdout.readline()
+        seconds = time.monotonic() - started
+        assert '"done"' in done, done + proc.stdout.read()
+        proc.wait(timeout=10)
+        return {**json.loads(done)["figures"], "seconds": seconds, "exit": proc.returncode}
+    finally:
+        if peer is not None:
+            peer.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -3,48 +3,25 @@ the lock connects with the broker's CA pinned (DER or PEM file), and refuses, wi
 in plain text, a broker whose certificate another CA signed or that carries another name."""
 
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config, wait_until
+from tests.net.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config, make_pki, tls_listener, wait_until
 
 pytestmark = pytest.mark.slow
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _make_ca(directory: Path, name: str) -> None:
-    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=directory)
-    _openssl("req", "-x509", "-new", "-key", f"{name}.key", "-sha256", "-days", "2", "-subj", f"/CN={name}",
-             "-out", f"{name}.pem", cwd=directory)
-    _openssl("x509", "-in", f"{name}.pem", "-outform", "DER", "-out", f"{name}.der", cwd=directory)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """ca.{pem,der} signs server.pem (CN and SAN localhost, 127.0.0.1); rogue-ca.{pem,der} signs nothing."""
-    directory = tmp_path_factory.mktemp("pki")
-    _make_ca(directory, "ca")
-    _make_ca(directory, "rogue-ca")
-    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key", cwd=directory)
-    _openssl("req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr",
-             cwd=directory)
-    (directory / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-days", "2", "-sha256", "-extfile", "san.cnf", "-out", "server.pem", cwd=directory)
-    return directory
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
 def tls_broker(tmp_path: Path, pki: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path, f"allow_anonymous true\npersistence false\ncafile {pki / 'ca.pem'}\n"
-                                 f"certfile {pki / 'server.pem'}\nkeyfile {pki / 'server.key'}\n").start()
+    broker = Mosquitto(tmp_path, "allow_anonymous true\npersistence false\n" + tls_listener(pki)).start()
     yield broker
     broker.stop()
 
