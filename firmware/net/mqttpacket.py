@@ -4,7 +4,7 @@
 from micropython import const
 
 # The largest message the protocol carries (docs/PROTOCOL.md; shared_schema.vocabulary.MAX_MESSAGE_BYTES,
-# kept equal by tests/net/test_net_static.py): a bigger PUBLISH is skipped, never buffered.
+# kept equal by tests/fwnet/test_net_static.py): a bigger PUBLISH is skipped, never buffered.
 MAX_MESSAGE_BYTES = const(4096)
 # Topics here are `locks/<device id up to 32>/<up|down|status>`; anything near this is someone else's.
 MAX_TOPIC_BYTES = const(128)

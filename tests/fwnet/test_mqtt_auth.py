@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config
+from tests.fwnet.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {DEVICE: "lock-secret-1", "lock-t2": "lock-secret-2", "cloud": "cloud-secret"}

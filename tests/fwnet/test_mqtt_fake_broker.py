@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import (
+from tests.fwnet.netkit import (
     CONNACK_OK,
     DEVICE,
     Agent,

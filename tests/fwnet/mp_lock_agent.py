@@ -1,6 +1,6 @@
 # The lock's network side on the real MicroPython interpreter, driven by the tests in this folder:
 #
-#   micropython -X heapsize=128K tests/net/mp_lock_agent.py CONFIG.json [--with-core] [--code DIR]
+#   micropython -X heapsize=128K tests/fwnet/mp_lock_agent.py CONFIG.json [--with-core] [--code DIR]
 #
 # --with-core imports core.app first, into a fresh heap, as the firmware's main.py does: the firmware's own
 # modules then share the heap as on a lock. This file stays this small because a script is compiled whole
@@ -20,6 +20,6 @@ _start_free = gc.mem_free()
 if "--with-core" in sys.argv:
     import core.app  # noqa: E402, F401
 
-from tests.net import lock_agent  # noqa: E402
+from tests.fwnet import lock_agent  # noqa: E402
 
 lock_agent.main(sys.argv[1], _start_free)

@@ -1,9 +1,9 @@
-# The agent behind tests/net/mp_lock_agent.py (MicroPython only): runs net.link.Link with a lock config and
+# The agent behind tests/fwnet/mp_lock_agent.py (MicroPython only): runs net.link.Link with a lock config and
 # prints one JSON object per line on stdout (ev: ...). CONFIG holds, besides the lock's keys, options:
 #   agent_heap_every    collect and report the free heap after every N received messages (0: never)
 #   agent_echo          print received payloads up to this many bytes (longer ones: length only)
 # Commands arrive as JSON lines on stdin: publish, publish_many, heap, status, flush, stop.
-# Kept small on purpose: it shares the 128K heap of tests/net/test_mqtt_heap.py with the lock's code.
+# Kept small on purpose: it shares the 128K heap of tests/fwnet/test_mqtt_heap.py with the lock's code.
 import asyncio
 import gc
 import json

@@ -1,5 +1,5 @@
 """Real components for the network tests: Mosquitto on a free loopback port (config written per test),
-the lock's network side on the real MicroPython interpreter (tests/net/mp_lock_agent.py), and a paho-mqtt
+the lock's network side on the real MicroPython interpreter (tests/fwnet/mp_lock_agent.py), and a paho-mqtt
 client on CPython playing the cloud. Fixtures around them are in conftest.py."""
 
 import json
@@ -18,7 +18,7 @@ import paho.mqtt.client as paho
 
 ROOT = Path(__file__).resolve().parents[2]
 MICROPYTHON = Path(sys.executable).parent / "micropython"
-AGENT = "tests/net/mp_lock_agent.py"
+AGENT = "tests/fwnet/mp_lock_agent.py"
 DEVICE = "lock-t1"
 
 
@@ -349,24 +349,19 @@ class FakeBroker:
 
 
 def compile_code(target: Path) -> Path:
-    """firmware/core, firmware/net, shared_schema and the test agent compiled by mpy-cross into target, laid
-    out as on a lock's flash (core/, net/, shared_schema/ at the top)."""
-    sources = [(ROOT / "firmware", ROOT / "firmware" / package) for package in ("core", "net")]
-    sources += [(ROOT, ROOT / "shared_schema"), (ROOT, ROOT / "tests" / "net")]
-    for base, folder in sources:
-        for path in sorted(folder.glob("*.py")):
-            if base == ROOT and path.parent.name == "net" and path.stem not in ("__init__", "lock_agent"):
-                continue  # of tests/net, only what the agent imports
+    """firmware/core, firmware/net and shared_schema compiled by mpy-cross into target, laid out as on a
+    lock's flash (core/, net/, shared_schema/ at the top)."""
+    for base, package in ((ROOT / "firmware", "core"), (ROOT / "firmware", "net"), (ROOT, "shared_schema")):
+        for path in sorted((base / package).glob("*.py")):
             out = target / path.relative_to(base).with_suffix(".mpy")
             out.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run([str(MICROPYTHON.parent / "mpy-cross"), "-o", str(out), str(path)], check=True)
-    (target / "tests" / "__init__.mpy").write_bytes((target / "tests" / "net" / "__init__.mpy").read_bytes())
     return target
 
 
 def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str = "128K",
               pki: Path | None = None, size: int = 4096) -> dict:
-    """tests/net/mp_heap_burst.py (core.app imported too, as on the board) receives `count` QoS 1 messages
+    """tests/fwnet/mp_heap_burst.py (core.app imported too, as on the board) receives `count` QoS 1 messages
     of `size` bytes published at once. Returns its figures: free heap after import, after connect and the
     least seen during the burst (gc.collect() every 10 messages), messages handled, the OR of their sizes,
     the link's status at the end; and the burst's wall time."""
@@ -375,7 +370,7 @@ def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str 
         config.update(broker_tls=True, broker_ca=str(pki / "ca.der"), broker_hostname="localhost")
     config_path = directory / f"burst-{time.monotonic_ns()}.json"
     config_path.write_text(json.dumps(config))
-    proc = subprocess.Popen([str(MICROPYTHON), "-X", f"heapsize={heapsize}", "tests/net/mp_heap_burst.py",
+    proc = subprocess.Popen([str(MICROPYTHON), "-X", f"heapsize={heapsize}", "tests/fwnet/mp_heap_burst.py",
                              str(code), str(config_path), str(count)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     peer = None

@@ -1,6 +1,6 @@
-# The lock's network side in the heap a lock has (tests/net/test_mqtt_heap.py, tests/net/bench_net.py):
+# The lock's network side in the heap a lock has (tests/fwnet/test_mqtt_heap.py, tests/fwnet/bench_net.py):
 #
-#   micropython -X heapsize=128K tests/net/mp_heap_burst.py CODE_DIR CONFIG.json COUNT
+#   micropython -X heapsize=128K tests/fwnet/mp_heap_burst.py CODE_DIR CONFIG.json COUNT
 #
 # CODE_DIR holds firmware/core, firmware/net and shared_schema compiled by mpy-cross (as on the lock's flash).
 # Imports core.app first, as the firmware does, then runs net.link.Link with CONFIG until COUNT messages

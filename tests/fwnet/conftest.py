@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import Agent, Mosquitto, Peer
+from tests.fwnet.netkit import Agent, Mosquitto, Peer
 
 
 @pytest.fixture

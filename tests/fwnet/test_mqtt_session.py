@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config
+from tests.fwnet.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config
 
 pytestmark = pytest.mark.slow
 UP = f"locks/{DEVICE}/up"

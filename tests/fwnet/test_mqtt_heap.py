@@ -1,12 +1,12 @@
 """The lock's network side fits the heap a lock has: connected over TLS with its subscription, receiving a
 burst of maximum-size (4 KB) messages, with the firmware core imported as on the board, under
-`micropython -X heapsize=128K` (the figures are in docs/BENCHMARKS.md, from tests/net/bench_net.py)."""
+`micropython -X heapsize=128K` (the figures are in docs/BENCHMARKS.md, from tests/fwnet/bench_net.py)."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import Mosquitto, compile_code, make_pki, run_burst, tls_listener
+from tests.fwnet.netkit import Mosquitto, compile_code, make_pki, run_burst, tls_listener
 
 pytestmark = pytest.mark.slow
 HEAP = "128K"

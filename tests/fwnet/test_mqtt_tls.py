@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config, make_pki, tls_listener, wait_until
+from tests.fwnet.netkit import DEVICE, Agent, Mosquitto, Peer, lock_config, make_pki, tls_listener, wait_until
 
 pytestmark = pytest.mark.slow
 
