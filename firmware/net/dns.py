@@ -4,6 +4,7 @@
 # other I/O. The answer is cached for its TTL (clamped). Imported only when broker_host is a name (link.py
 # passes IPv4 literals and "localhost" straight through).
 import asyncio
+import errno
 import os
 import socket
 import time
@@ -17,6 +18,7 @@ _MSG_BYTES = const(512)  # classic DNS over UDP: answers are at most 512 bytes
 _MAX_ANSWERS = const(16)
 _TYPE_A = const(1)
 _CLASS_IN = const(1)
+_POLL_MS = const(20)
 MIN_TTL_S = const(30)
 MAX_TTL_S = const(3600)
 
@@ -142,30 +144,40 @@ class Resolver:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            stream = asyncio.StreamReader(sock)
             last = "no answer from %s" % self.server[0]
             for _ in range(self.tries):
                 ident = os.urandom(1)[0] << 8 | os.urandom(1)[0]
                 sock.sendto(memoryview(self._buf)[: build_query(self._buf, ident, host)], server)
                 try:
-                    return await asyncio.wait_for_ms(self._answer(stream, ident), self.timeout_ms)
-                except asyncio.TimeoutError:
-                    continue
+                    found = await self._answer(sock, ident)
                 except DNSError as exc:
                     last = str(exc)
                     if exc.final:
                         break
+                    continue
+                if found is not None:
+                    return found
             raise DNSError("%s: %s" % (host, last))
         finally:
             sock.close()
 
-    async def _answer(self, stream, ident):
-        # Datagrams with another id (late answers to an earlier try, spoofing attempts) are skipped.
-        while True:
-            n = await stream.readinto(self._buf)
-            found = None if n is None else parse_answer(self._buf, n, ident)
+    async def _answer(self, sock, ident):
+        # One datagram per recv() (an asyncio stream would concatenate queued datagrams into one read), so
+        # the socket is polled: a lookup is rare and short. Datagrams with another id (late answers to an
+        # earlier try, spoofing attempts) are skipped. None when nothing usable came in time.
+        deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
+        while time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            try:
+                data = sock.recv(_MSG_BYTES)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.ETIMEDOUT):
+                    raise DNSError("%s answered %s" % (self.server[0], exc))  # e.g. ICMP port unreachable
+                await asyncio.sleep_ms(_POLL_MS)
+                continue
+            found = parse_answer(data, len(data), ident)
             if found is not None:
                 return found
+        return None
 
 
 def _blocking_lookup(host):
