@@ -111,6 +111,21 @@ def parse_server(text):
     return host, int(port) if port else 53
 
 
+def host_dns_server(path="/etc/resolv.conf"):
+    """The first IPv4 nameserver of a unix host as (ip, 53), or None (no such file on a board)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                words = line.split()
+                if len(words) >= 2 and words[0] == "nameserver":
+                    server = parse_server(words[1])
+                    if server is not None:
+                        return server
+    except OSError:
+        pass
+    return None
+
+
 class Resolver:
     """Host name -> IPv4 text, one outstanding query at a time, cached for the answer's TTL."""
 

@@ -266,12 +266,15 @@ class Link:
         return server
 
     def _dns_server(self):
-        # Asked at every connect: on the board the DHCP answer (and so the server) arrives with WiFi.
-        if self._dns_configured is not None or self.hw is None or not hasattr(self.hw, "dns_server"):
+        # Asked at every connect: on the board the DHCP answer (and so the server) arrives with WiFi. The
+        # config's dns_server first, then the HAL's, then the unix host's resolv.conf (the simulator).
+        if self._dns_configured is not None:
             return self._dns_configured
-        from net.dns import parse_server
+        from net.dns import host_dns_server, parse_server
 
-        return parse_server(self.hw.dns_server())
+        if self.hw is not None and hasattr(self.hw, "dns_server"):
+            return parse_server(self.hw.dns_server())
+        return host_dns_server()
 
     def _tls_detail(self, exc):
         reason = " ".join(str(exc).split())  # mbedTLS's text comes with line breaks

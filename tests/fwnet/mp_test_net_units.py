@@ -7,9 +7,10 @@
 from tests.firmware import fwenv  # noqa: F401 (the import path)
 
 import binascii
+import os
 
 from net import mqttpacket as pk
-from net.dns import DNSError, build_query, parse_answer, parse_server
+from net.dns import DNSError, build_query, host_dns_server, parse_answer, parse_server
 from net.inflight import InFlight
 from net.link import Backoff, ipv4_literal
 from net.tlsconf import TLSConfigError, ca_der
@@ -128,6 +129,17 @@ def test_addresses():
     assert parse_server("127.0.0.1:5353") == ("127.0.0.1", 5353)
     for text in ("dns.example", None, "1.2.3.4:x", ""):
         assert parse_server(text) is None, text
+
+
+def test_host_dns_server_from_resolv_conf():
+    path = "/tmp/fwnet_resolv_%d" % os.urandom(1)[0]
+    with open(path, "w") as f:
+        f.write("# comment\nsearch example\nnameserver fe80::1\nnameserver 10.0.0.53\nnameserver 10.0.0.54\n")
+    try:
+        assert host_dns_server(path) == ("10.0.0.53", 53)
+    finally:
+        os.remove(path)
+    assert host_dns_server("/nonexistent/resolv.conf") is None
 
 
 CERT_DER_HEAD = b"\x30\x82\x01\x5a" + bytes(range(80))
