@@ -44,7 +44,7 @@ class MQTTClient:
         self.handler = handler
         self.rx = bytearray(pk.MAX_PUBLISH_REMAINING)
         self._rx = memoryview(self.rx)
-        self._head = bytearray(1)
+        self._head = bytearray(2)
         self._head_mv = memoryview(self._head)
         self._tx = bytearray(pk.PUBLISH_HEADER_ROOM)
         self._tx_mv = memoryview(self._tx)
@@ -351,11 +351,11 @@ class MQTTClient:
 
     async def _read_header(self):
         """(packet type, flags, remaining length) of the next packet; the length decoder stops at 4 bytes."""
-        await self._fill(self._head_mv)
+        await self._fill(self._head_mv)  # every packet has at least these two bytes: one read, not two
         first = self._head[0]
-        length, multiplier = 0, 1
+        length, multiplier = pk.length_step(0, 1, self._head[1])
         while multiplier:
-            await self._fill(self._head_mv)
+            await self._fill(self._head_mv[:1])
             length, multiplier = pk.length_step(length, multiplier, self._head[0])
         return first >> 4, first & 0x0F, length
 

@@ -194,7 +194,7 @@ def test_ntp_sync_success_and_failure():
 
 def test_no_wifi_configured_means_no_network():
     _fresh_board()
-    hw = esp32.build(_config())
+    hw = esp32.build(_config(wifi_ssid=None))
     assert hw.wifi is None and hw.network_ready() is False
     assert hw.dns_server() is None and hw.ntp_time() is None
 

@@ -360,7 +360,7 @@ def compile_code(target: Path) -> Path:
 
 
 def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str = "128K",
-              pki: Path | None = None, size: int = 4096) -> dict:
+              pki: Path | None = None, size: int = 4096, micropython: Path = MICROPYTHON) -> dict:
     """tests/fwnet/mp_heap_burst.py (core.app imported too, as on the board) receives `count` QoS 1 messages
     of `size` bytes published at once. Returns its figures: free heap after import, after connect and the
     least seen during the burst (gc.collect() every 10 messages), messages handled, the OR of their sizes,
@@ -370,7 +370,7 @@ def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str 
         config.update(broker_tls=True, broker_ca=str(pki / "ca.der"), broker_hostname="localhost")
     config_path = directory / f"burst-{time.monotonic_ns()}.json"
     config_path.write_text(json.dumps(config))
-    proc = subprocess.Popen([str(MICROPYTHON), "-X", f"heapsize={heapsize}", "tests/fwnet/mp_heap_burst.py",
+    proc = subprocess.Popen([str(micropython), "-X", f"heapsize={heapsize}", "tests/fwnet/mp_heap_burst.py",
                              str(code), str(config_path), str(count)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     peer = None
