@@ -193,13 +193,14 @@ class Link:
         address = await self._address()
         try:
             reader, writer = await asyncio.wait_for_ms(self._open(address), OPEN_TIMEOUT_MS)
+            session_present = await self.client.connect(reader, writer)
         except asyncio.TimeoutError:
+            self._forget_address()
             raise pk.MQTTError(CONNECT_FAILED, "no TCP connection to %s:%d" % (address, self.port))
-        except OSError:
-            if self.resolver is not None:
-                self.resolver.forget()  # the name may point elsewhere now
+        except (OSError, pk.MQTTError) as exc:
+            if isinstance(exc, OSError) or exc.code == pk.CONNECT_TIMEOUT:
+                self._forget_address()  # nobody answered there: the name may point elsewhere now
             raise
-        session_present = await self.client.connect(reader, writer)
         serving = asyncio.create_task(self.client.serve())
         try:
             await self.client.subscribe(self.topic_down, 1)
@@ -234,6 +235,10 @@ class Link:
             self.resolver = Resolver()
         self.resolver.server = self._dns_server()
         return await self.resolver.resolve(self.host)
+
+    def _forget_address(self):
+        if self.resolver is not None:
+            self.resolver.forget()
 
     async def _open(self, address):
         if self._context is None:
