@@ -6,6 +6,7 @@ import sys
 from cloud.db import make_engine
 from cloud.migrate import DatabaseNotMigrated, current_revision, head_revision, upgrade
 from cloud.settings import Settings
+from cloud.vault.master import MasterKeyError, create_master_key_file
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,7 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         app = create_app()
-    except DatabaseNotMigrated as error:
+    except (DatabaseNotMigrated, MasterKeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     uvicorn.run(app, host=args.host, port=args.port)
@@ -25,7 +26,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _db_upgrade(_args: argparse.Namespace) -> int:
     engine = make_engine(Settings().database_url)
     before = current_revision(engine)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except MasterKeyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"database at revision {current_revision(engine)} (was {before or 'empty'})")
     return 0
 
@@ -64,6 +69,36 @@ def _keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_init_master(_args: argparse.Namespace) -> int:
+    path = Settings().master_key_file
+    try:
+        create_master_key_file(path)
+    except FileExistsError:
+        print(
+            f"error: {path} already exists: refusing to overwrite a master key (data sealed with it "
+            "would be lost)",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"master key written to {path} (mode 0600): back it up apart from the database", file=sys.stderr)
+    return 0
+
+
+def _broker_password_file(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from cloud.lockkeys.broker import password_file_lines, write_password_file
+
+    extra = Path(args.include).read_text(encoding="ascii").splitlines() if args.include else []
+    with Session(make_engine(Settings().database_url)) as session:
+        lines = [line for line in extra if line.strip()] + password_file_lines(session=session)
+    count = write_password_file(Path(args.out), lines)
+    print(f"{count} accounts written to {args.out}; reload the broker (SIGHUP) to apply", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cloud",
@@ -93,6 +128,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="who or what uses the key")
     create.add_argument("--site", type=int, default=None, help="restrict the key to this site id")
     create.set_defaults(handler=_keys_create)
+    key_commands.add_parser(
+        "init-master",
+        help="create the master key file that seals site keys and device secrets "
+        "(OPENAKERUN_MASTER_KEY_FILE, default var/master.key; mode 0600; never overwrites)",
+    ).set_defaults(handler=_keys_init_master)
+
+    broker = commands.add_parser("broker", help="the locks' MQTT broker accounts")
+    broker_commands = broker.add_subparsers(dest="broker_command", required=True)
+    password_file = broker_commands.add_parser(
+        "password-file",
+        help="write a Mosquitto password_file: one line per provisioned, not retired door (username = "
+        "device id, $7$ PBKDF2-SHA512 hash); retired doors are left out",
+    )
+    password_file.add_argument("--out", required=True, help="file to replace (atomically, mode 0640)")
+    password_file.add_argument(
+        "--include", default=None, help="a mosquitto_passwd file copied first (the cloud's own account)"
+    )
+    password_file.set_defaults(handler=_broker_password_file)
     return parser
 
 

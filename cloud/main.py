@@ -14,6 +14,7 @@ from cloud.db import make_engine
 from cloud.errors import Conflict, Forbidden, Invalid, NotFound
 from cloud.migrate import check_migrated
 from cloud.settings import Settings
+from cloud.vault.master import install_master_key
 
 DESCRIPTION = """Operators' API of the open-source retrofit smart lock.
 
@@ -64,8 +65,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app; raises cloud.migrate.DatabaseNotMigrated if the schema is not at head."""
+    """Build the app; raises cloud.migrate.DatabaseNotMigrated if the schema is not at head and
+    cloud.vault.master.MasterKeyError without a usable master key."""
     settings = settings or Settings()
+    install_master_key(settings)
     engine = engine or make_engine(settings.database_url)
     check_migrated(engine)
     app = FastAPI(title="OpenAkerun cloud", version="1.0.0", description=DESCRIPTION)

@@ -17,25 +17,25 @@ from cloud.migrate import upgrade
 
 
 @contextmanager
-def sqlite_database() -> Iterator[Engine]:
+def sqlite_database(revision: str = "head") -> Iterator[Engine]:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/scratch.db")
         try:
-            upgrade(engine)
+            upgrade(engine, revision)
             yield engine
         finally:
             engine.dispose()
 
 
 @contextmanager
-def postgres_schema(url: str, prefix: str) -> Iterator[Engine]:
+def postgres_schema(url: str, prefix: str, revision: str = "head") -> Iterator[Engine]:
     schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade(engine)
+        upgrade(engine, revision)
         yield engine
     finally:
         engine.dispose()
@@ -45,11 +45,11 @@ def postgres_schema(url: str, prefix: str) -> Iterator[Engine]:
 
 
 @contextmanager
-def scratch_database(kind: str, postgres_url: str, prefix: str) -> Iterator[Engine]:
-    """kind "sqlite" or "postgresql": a migrated, empty database that is gone after the block."""
+def scratch_database(kind: str, postgres_url: str, prefix: str, revision: str = "head") -> Iterator[Engine]:
+    """kind "sqlite" or "postgresql": an empty database migrated to `revision`, gone after the block."""
     if kind == "sqlite":
-        with sqlite_database() as engine:
+        with sqlite_database(revision) as engine:
             yield engine
     else:
-        with postgres_schema(postgres_url, prefix) as engine:
+        with postgres_schema(postgres_url, prefix, revision) as engine:
             yield engine

@@ -9,12 +9,7 @@
 #   phone             b"P" + 16 bytes                 assurance "token" (a random secret token issued
 #                                                     by the cloud and held by the phone app)
 #
-# Assurance levels, weakest first (a door may require a minimum; docs/SECURITY.md):
-#   nuid       an identifier known not to be unique: a MIFARE NUID (4-byte UID whose first byte ends in
-#              0xF) or a FeliCa IDm in the 02FE range any Android app may emulate (HCE-F)
-#   uid        a card's UID or IDm: unique, but readable and clonable
-#   token      a phone's random token, issued by the cloud
-#   challenge  a phone key that answers a fresh challenge (mobile keys)
+# Assurance levels (how strong a credential is) are in shared_schema/assurance.py: the lock never needs them.
 import binascii
 
 from shared_schema.hmac_sha256 import HmacKey, hmac_sha256
@@ -23,12 +18,6 @@ KIND_FELICA = "felica"
 KIND_ISO14443A = "iso14443a"
 KIND_PHONE = "phone"
 KINDS = (KIND_FELICA, KIND_ISO14443A, KIND_PHONE)
-
-ASSURANCE_NUID = "nuid"
-ASSURANCE_UID = "uid"
-ASSURANCE_TOKEN = "token"
-ASSURANCE_CHALLENGE = "challenge"
-ASSURANCE_LEVELS = (ASSURANCE_NUID, ASSURANCE_UID, ASSURANCE_TOKEN, ASSURANCE_CHALLENGE)  # weakest first
 
 HASH_BYTES = 16  # 128 bits: ample for a lookup key; halves the lock's flash per credential
 # K_table = HMAC(device_secret, this): keys the lock's own permission table (docs/PROTOCOL.md "Keys").
@@ -48,31 +37,6 @@ _CASCADE_TAG = 0x88
 
 class CredentialError(ValueError):
     """A credential that cannot be used; str(error) is a specific, stable code (docs/PROTOCOL.md)."""
-
-
-def assurance(kind, normalized=None):
-    """The assurance level of a credential of `kind`; `normalized` (from normalize()) lets identifiers
-    that are known not to be unique be recognised as "nuid"."""
-    if kind == KIND_PHONE:
-        return ASSURANCE_TOKEN
-    if normalized is not None and not_unique(normalized):
-        return ASSURANCE_NUID
-    return ASSURANCE_UID
-
-
-def not_unique(normalized):
-    """True for identifiers that many cards or phones may present (see the levels above)."""
-    raw = normalized[1:]
-    if normalized[:1] == b"A" and len(raw) == 4 and raw[0] & 0x0F == 0x0F:
-        return True  # MIFARE NUID/ONUID/FNUID: 4-byte UIDs with UID0 = xF are not unique
-    if normalized[:1] == b"F" and raw[:2] == b"\x02\xfe":
-        return True  # HCE-F: Android lets any app choose an IDm in 02FE0000.. - 02FEFFFF..
-    return False
-
-
-def assurance_rank(level):
-    """Position of `level` in ASSURANCE_LEVELS (higher is stronger); -1 if unknown."""
-    return ASSURANCE_LEVELS.index(level) if level in ASSURANCE_LEVELS else -1
 
 
 def parse_identifier(text):

@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 from shared_schema import messages as m
+from shared_schema.assurance import assurance
 from shared_schema.credentials import (
     KIND_FELICA,
     KIND_ISO14443A,
     KIND_PHONE,
     CredentialError,
-    assurance,
     credential_hash,
     normalize,
 )

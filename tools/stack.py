@@ -1,8 +1,9 @@
 """`make run`: the whole stack on embedded defaults, in the foreground, until Ctrl-C.
 
-Starts (or reuses) a Mosquitto broker on 127.0.0.1:1883, migrates the cloud's SQLite database under ./var/ and
-serves the REST API, and runs one simulated lock: the real firmware on the MicroPython unix port with the
-simulated HAL, its flash under ./var/sim-lock/. If any part stops, the others are stopped too.
+Starts (or reuses) a Mosquitto broker on 127.0.0.1:1883, migrates the cloud's SQLite database under ./var/
+(creating the master key ./var/master.key on first run) and serves the REST API, and runs one simulated
+lock: the real firmware on the MicroPython unix port with the simulated HAL, its flash under ./var/sim-lock/.
+If any part stops, the others are stopped too.
 
     .venv/bin/python -m tools.stack [--api-port 8000] [--lock-port 7700] [--var var]
 """
@@ -88,6 +89,10 @@ def _start_all(stack: Stack, args: argparse.Namespace, var: Path) -> None:
 
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite:///{var / 'cloud.db'}")
+    env.setdefault("OPENAKERUN_MASTER_KEY_FILE", str(var / "master.key"))
+    if "OPENAKERUN_MASTER_KEY" not in env and not Path(env["OPENAKERUN_MASTER_KEY_FILE"]).exists():
+        init = [str(BIN / "python"), "-m", "cloud", "keys", "init-master"]
+        subprocess.run(init, cwd=ROOT, env=env, check=True)
     subprocess.run([str(BIN / "python"), "-m", "cloud", "db", "upgrade"], cwd=ROOT, env=env, check=True)
     api = stack.start(
         "cloud API",
@@ -110,7 +115,7 @@ def _banner(args: argparse.Namespace) -> None:
         f"""
 [stack] running. Ctrl-C stops everything.
   REST API      http://127.0.0.1:{args.api_port}/docs   (health: /healthz)
-  an API key    DATABASE_URL=sqlite:///{args.var}/cloud.db \\
+  an API key    DATABASE_URL=sqlite:///{args.var}/cloud.db OPENAKERUN_MASTER_KEY_FILE={args.var}/master.key \\
                 .venv/bin/python -m cloud keys create --role admin --name me
   virtual door  .venv/bin/python -m tools.virtual_door --port {args.lock_port} --help
   MQTT broker   127.0.0.1:{BROKER_PORT}

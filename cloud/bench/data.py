@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, select
 
+from cloud.crud.sites import seal_site_key
 from cloud.events.models import Event
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -40,10 +41,11 @@ def _ids(values: object) -> list[int]:
 
 
 def build_big_site(session: Session, users: int, doors: int) -> BigSite:
-    site = Site(name="Big", timezone="Asia/Tokyo", site_key=secrets.token_hex(32))
+    site = Site(name="Big", timezone="Asia/Tokyo")
     session.add(site)
     session.flush()
     assert site.id is not None
+    seal_site_key(site, secrets.token_bytes(32))
     sid: int = site.id
     session.execute(
         insert(Door),
@@ -52,7 +54,8 @@ def build_big_site(session: Session, users: int, doors: int) -> BigSite:
                 "site_id": sid,
                 "name": f"Door {d}",
                 "device_id": f"big-{sid}-{d}",
-                "device_secret": "00" * 32,
+                "epoch": 1,
+                "retired_at": 0,
                 "mode": "normal",
                 "passage_windows": [],
                 "firmware_version": "",
@@ -77,7 +80,8 @@ def build_big_site(session: Session, users: int, doors: int) -> BigSite:
                 "site_id": sid,
                 "user_id": uid,
                 "kind": "felica",
-                "identifier": f"{uid:016x}",
+                "identifier_hint": f"felica:****{uid % 65536:04X}",
+                "not_unique": False,
                 "cred_hash": f"{sid:08x}{uid:024x}",
                 "assurance": "uid",
                 "label": "",

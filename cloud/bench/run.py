@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000, help="0 skips the event benchmarks")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median reported)")
     args = parser.parse_args(argv)
+    # Throwaway databases: a throwaway master key (for this process), so the benchmark needs no key file.
+    os.environ.setdefault("OPENAKERUN_MASTER_KEY", os.urandom(32).hex())
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
         with scratch_database(kind, POSTGRES_URL, "cloudbench") as engine:

@@ -1,37 +1,66 @@
-"""Credentials: enrol a card or issue a phone token, hash it with the site key, keep it unique per site."""
+"""Credentials: enrol a card or issue a phone token, hash it with the site key, keep it unique per site.
 
-import binascii
+Only the hash (cred_id), a masked tail of a card's identifier and its assurance are stored: never the
+identifier, never a phone's token (shown once, in the creation answer).
+"""
+
 import secrets
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site, snapshot, taken_in_site
+from cloud.crud.sites import site_key
 from cloud.errors import Conflict, Invalid
 from cloud.models.credential import Credential, CredentialCreate, CredentialPublic, CredentialUpdate
 from cloud.models.site import Site
 from cloud.models.user import User
 from cloud.permissions.service import doors_of_user, recompute_doors
-from shared_schema.credentials import (
-    KIND_PHONE,
-    CredentialError,
-    assurance,
-    credential_hash,
-    normalize,
-)
+from shared_schema.assurance import assurance, not_unique
+from shared_schema.credentials import KIND_PHONE, CredentialError, credential_hash_bytes, normalize
 
 PHONE_TOKEN_BYTES = 16
+HINT_BYTES = 2
+
+
+def identifier_hint(kind: str, normalized: bytes) -> str:
+    """"felica:****CDEF": a card's last two bytes tell cards apart; a phone's token is secret: no hint."""
+    if kind == KIND_PHONE:
+        return ""
+    return f"{kind}:****{normalized[-HINT_BYTES:].hex().upper()}"
+
+
+@dataclass(frozen=True)
+class PreparedCredential:
+    """What is stored of a credential, and a phone's token to show once."""
+
+    cred_hash: str
+    identifier_hint: str
+    assurance: str
+    not_unique: bool
+    token: str | None = field(default=None, repr=False)
+
+    def stored(self, *, site_id: int, user_id: int, kind: str, label: str) -> Credential:
+        return Credential(
+            site_id=site_id,
+            user_id=user_id,
+            kind=kind,
+            cred_hash=self.cred_hash,
+            identifier_hint=self.identifier_hint,
+            assurance=self.assurance,
+            not_unique=self.not_unique,
+            label=label,
+        )
 
 
 def credential_public(credential: Credential) -> CredentialPublic:
-    # A card's last two bytes help an operator tell cards apart; a phone token is a secret: no hint.
-    hint = "" if credential.kind == KIND_PHONE else "…" + credential.identifier[-4:]
-    return CredentialPublic.model_validate(credential, update={"identifier_hint": hint})
+    return CredentialPublic.model_validate(credential)
 
 
-def prepare_credential(*, site: Site, kind: str, identifier: str | None) -> tuple[str, str, str | None]:
-    """(normalized hex identifier, lock hash, phone token to show once) or Invalid."""
+def prepare_credential(*, site: Site, kind: str, identifier: str | None) -> PreparedCredential:
+    """The stored form of a card or a new phone token, or Invalid (on the identifier field)."""
     token = None
     if kind == KIND_PHONE:
         if identifier is not None:
@@ -41,11 +70,16 @@ def prepare_credential(*, site: Site, kind: str, identifier: str | None) -> tupl
     elif identifier is None:
         raise Invalid("identifier", f"identifier (hex) is required for a {kind} card")
     try:
-        raw = normalize(kind, identifier)[1:]
-        cred_hash = credential_hash(bytes.fromhex(site.site_key), kind, raw)
+        normalized = normalize(kind, identifier)
     except CredentialError as error:
         raise Invalid("identifier", f"invalid {kind} identifier: {error}") from None
-    return binascii.hexlify(raw).decode(), cred_hash, token
+    return PreparedCredential(
+        cred_hash=credential_hash_bytes(site_key(site), normalized).hex(),
+        identifier_hint=identifier_hint(kind, normalized),
+        assurance=assurance(kind, normalized),
+        not_unique=not_unique(normalized),
+        token=token,
+    )
 
 
 def check_unique(*, session: Session, site_id: int, cred_hash: str) -> None:
@@ -69,18 +103,10 @@ def create_credential(
     """The new credential and, for a phone, its token (hex) to show once."""
     assert site.id is not None
     user = _owner(session=session, user_id=credential_in.user_id, site_id=site.id)
-    identifier, cred_hash, token = prepare_credential(
-        site=site, kind=credential_in.kind, identifier=credential_in.identifier
-    )
-    check_unique(session=session, site_id=site.id, cred_hash=cred_hash)
-    credential = Credential(
-        site_id=site.id,
-        user_id=credential_in.user_id,
-        kind=credential_in.kind,
-        identifier=identifier,
-        cred_hash=cred_hash,
-        assurance=assurance(credential_in.kind),
-        label=credential_in.label,
+    prepared = prepare_credential(site=site, kind=credential_in.kind, identifier=credential_in.identifier)
+    check_unique(session=session, site_id=site.id, cred_hash=prepared.cred_hash)
+    credential = prepared.stored(
+        site_id=site.id, user_id=credential_in.user_id, kind=credential_in.kind, label=credential_in.label
     )
     session.add(credential)
     session.flush()
@@ -94,7 +120,7 @@ def create_credential(
         obj=credential,
         after=snapshot(CredentialPublic, credential_public(credential)),
     )
-    return credential, token
+    return credential, prepared.token
 
 
 def update_credential(

@@ -1,6 +1,4 @@
-"""Doors: create (with a fresh device secret and an empty permission list), update, delete."""
-
-import secrets
+"""Doors: create (provisioned: fresh keys, an empty permission list), update, delete."""
 
 from sqlmodel import Session, select
 
@@ -9,19 +7,28 @@ from cloud.auth.operator import Operator
 from cloud.commands.models import Command
 from cloud.crud.scope import delete_with_dependents, snapshot, target_site
 from cloud.errors import Conflict, Invalid
-from cloud.models.door import Door, DoorCreate, DoorPublic, DoorUpdate
+from cloud.lockkeys.models import DoorKey
+from cloud.lockkeys.service import issue_keys, key_status
+from cloud.models.door import Door, DoorCreate, DoorPublic, DoorUpdate, ProvisioningBundle
 from cloud.models.rule import AccessRule
 from cloud.models.zone import ZoneDoor
 from cloud.permissions.models import DoorPermissions
 from cloud.permissions.service import door_permissions, recompute_doors
 
-DEVICE_SECRET_BYTES = 32
-
 
 def door_public(*, session: Session, door: Door) -> DoorPublic:
     assert door.id is not None
     version = door_permissions(session=session, door_id=door.id).version
-    return DoorPublic.model_validate(door, update={"permission_version": version})
+    gen, state = key_status(session=session, door_id=door.id)
+    return DoorPublic.model_validate(
+        door,
+        update={
+            "permission_version": version,
+            "key_generation": gen,
+            "rekey_state": state,
+            "retired": bool(door.retired_at),
+        },
+    )
 
 
 def _check_passage(mode: str, windows: list[list[int]]) -> None:
@@ -29,18 +36,20 @@ def _check_passage(mode: str, windows: list[list[int]]) -> None:
         raise Invalid("passage_windows", "passage mode needs at least one passage window")
 
 
-def create_door(*, session: Session, operator: Operator, door_in: DoorCreate) -> tuple[Door, str]:
-    """A new door and its device secret (hex), to be shown once."""
+def create_door(
+    *, session: Session, operator: Operator, door_in: DoorCreate
+) -> tuple[Door, ProvisioningBundle]:
+    """A new door, provisioned: its bundle (device secret, site key, broker password...) is shown once."""
     site = target_site(session=session, operator=operator, requested=door_in.site_id)
     _check_passage(door_in.mode, door_in.passage_windows)
     if session.exec(select(Door.id).where(Door.device_id == door_in.device_id)).first() is not None:
         raise Conflict(f"device id {door_in.device_id!r} is already used by another door")
-    secret = secrets.token_hex(DEVICE_SECRET_BYTES)
-    door = Door.model_validate(door_in, update={"site_id": site.id, "device_secret": secret})
+    door = Door.model_validate(door_in, update={"site_id": site.id})
     session.add(door)
     session.flush()
     assert door.id is not None
     recompute_doors(session=session, door_ids=[door.id])
+    bundle = issue_keys(session=session, door=door)
     record_object_change(
         session=session,
         operator=operator,
@@ -49,7 +58,7 @@ def create_door(*, session: Session, operator: Operator, door_in: DoorCreate) ->
         obj=door,
         after=snapshot(DoorPublic, door_public(session=session, door=door)),
     )
-    return door, secret
+    return door, bundle
 
 
 def update_door(*, session: Session, operator: Operator, door: Door, door_in: DoorUpdate) -> Door:
@@ -88,5 +97,11 @@ def delete_door(*, session: Session, operator: Operator, door: Door) -> None:
     delete_with_dependents(
         session=session,
         obj=door,
-        dependents=(ZoneDoor.door_id, AccessRule.door_id, Command.door_id, DoorPermissions.door_id),
+        dependents=(
+            ZoneDoor.door_id,
+            AccessRule.door_id,
+            Command.door_id,
+            DoorPermissions.door_id,
+            DoorKey.door_id,
+        ),
     )

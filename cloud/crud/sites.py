@@ -1,4 +1,4 @@
-"""Sites: create (with a fresh site key), update, delete when empty."""
+"""Sites: create (with a fresh site key, stored sealed), update, delete when empty."""
 
 import secrets
 
@@ -14,17 +14,32 @@ from cloud.models.rule import AccessRule
 from cloud.models.site import Site, SiteCreate, SitePublic, SiteUpdate
 from cloud.models.user import Group, User
 from cloud.models.zone import Zone
+from cloud.vault.master import active_sealer
 from shared_schema.credentials import SITE_KEY_MIN_BYTES
 
 SITE_KEY_BYTES = max(32, SITE_KEY_MIN_BYTES)
+
+
+def seal_site_key(site: Site, key: bytes) -> None:
+    """Store `key` in the site row, sealed and bound to that row (the site must have its id)."""
+    assert site.id is not None
+    site.site_key_sealed = active_sealer().seal(key, table="site", column="site_key", row=site.id)
+
+
+def site_key(site: Site) -> bytes:
+    """The site's key, opened with the master key (cloud.vault.sealing.SealError if it does not open)."""
+    return active_sealer().open(site.site_key_sealed, table="site", column="site_key", row=site.id)
 
 
 def create_site(*, session: Session, operator: Operator, site_in: SiteCreate) -> tuple[Site, str]:
     """A new site and its key (hex), to be shown once. Only global admins create sites."""
     if operator.site_id is not None or not operator.is_admin:
         raise Forbidden("only an admin key that is not bound to a site can create sites")
-    site_key = secrets.token_hex(SITE_KEY_BYTES)
-    site = Site.model_validate(site_in, update={"site_key": site_key})
+    key = secrets.token_bytes(SITE_KEY_BYTES)
+    site = Site.model_validate(site_in)
+    session.add(site)
+    session.flush()  # the row id binds the sealed key to this row
+    seal_site_key(site, key)
     session.add(site)
     session.flush()
     record_change(
@@ -36,7 +51,7 @@ def create_site(*, session: Session, operator: Operator, site_in: SiteCreate) ->
         site_id=site.id,
         after=snapshot(SitePublic, site),
     )
-    return site, site_key
+    return site, key.hex()
 
 
 def update_site(*, session: Session, operator: Operator, site: Site, site_in: SiteUpdate) -> Site:

@@ -21,11 +21,11 @@ from cloud.crud.credentials import check_unique, credential_public, prepare_cred
 from cloud.crud.scope import snapshot
 from cloud.errors import Conflict, Invalid
 from cloud.importer.models import MAX_IMPORT_LINES, ImportLineError, ImportReport
-from cloud.models.credential import Credential, CredentialPublic
+from cloud.models.credential import CredentialPublic
 from cloud.models.site import Site
 from cloud.models.user import Group, GroupMember, GroupPublic, User, UserPublic
 from cloud.permissions.service import doors_of_group, doors_of_user, recompute_doors
-from shared_schema.credentials import KIND_FELICA, KIND_ISO14443A, assurance
+from shared_schema.credentials import KIND_FELICA, KIND_ISO14443A
 
 COLUMNS = ("type", "external_id", "name", "email", "group", "kind", "identifier", "label")
 _LIMITS = {"external_id": 64, "name": 200, "email": 254, "label": 200, "identifier": 64}
@@ -111,22 +111,12 @@ class _Import:
         if user is None:
             raise Invalid("external_id", f"no user {external_id!r} (add a 'user' line before this one)")
         assert user.id is not None
-        identifier, cred_hash, _ = prepare_credential(
-            site=self.site, kind=kind, identifier=_required(row, "identifier")
-        )
+        prepared = prepare_credential(site=self.site, kind=kind, identifier=_required(row, "identifier"))
         try:
-            check_unique(session=self.session, site_id=self.site_id, cred_hash=cred_hash)
+            check_unique(session=self.session, site_id=self.site_id, cred_hash=prepared.cred_hash)
         except Conflict as error:
             raise Invalid("identifier", str(error)) from None
-        credential = Credential(
-            site_id=self.site_id,
-            user_id=user.id,
-            kind=kind,
-            identifier=identifier,
-            cred_hash=cred_hash,
-            assurance=assurance(kind),
-            label=row["label"],
-        )
+        credential = prepared.stored(site_id=self.site_id, user_id=user.id, kind=kind, label=row["label"])
         self.session.add(credential)
         self.session.flush()
         self.report.credentials_created += 1

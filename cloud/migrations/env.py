@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import cloud.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from cloud.db import make_engine
+from cloud.migrate import migration_connection
 from cloud.settings import Settings
 
 target_metadata = SQLModel.metadata
@@ -25,5 +26,5 @@ if connection is not None:
     _run(connection)
 else:
     engine = make_engine(Settings().database_url)
-    with engine.begin() as own_connection:
+    with migration_connection(engine) as own_connection:
         _run(own_connection)

@@ -3,6 +3,7 @@
 from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
 from cloud.events.models import Event
+from cloud.lockkeys.models import DoorKey
 from cloud.models.api_key import ApiKey
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -19,6 +20,7 @@ __all__ = [
     "Command",
     "Credential",
     "Door",
+    "DoorKey",
     "DoorPermissions",
     "Event",
     "Group",

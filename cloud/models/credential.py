@@ -30,17 +30,20 @@ class CredentialUpdate(SQLModel):
     user_id: DbId | None = None
 
 
-# The stored credential. identifier is the normalized hex, kept server-side only; cred_hash is what
-# the locks store (unique per site, so the same card cannot be enrolled twice).
+# The stored credential: no identifier or token, only cred_hash = credential_hash(site_key, ...), the id the
+# locks compute (unique per site, so the same card cannot be enrolled twice under any spelling), and a
+# masked tail for display ("felica:****CDEF"; none for phones).
 class Credential(CredentialBase, table=True):
     __table_args__ = (UniqueConstraint("site_id", "cred_hash"),)
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
     kind: str = Field(sa_type=sa.String(16))
-    identifier: str = Field(sa_type=sa.String(64))
+    identifier_hint: str = Field(default="", sa_type=sa.String(32))
     cred_hash: str = Field(sa_type=sa.String(32))
+    # shared_schema.credentials.assurance(kind, normalized); not_unique: many cards or phones may present it.
     assurance: str = Field(sa_type=sa.String(16))
+    not_unique: bool = False
     created_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
 
 
@@ -51,6 +54,7 @@ class CredentialPublic(CredentialBase):
     user_id: int
     kind: CredentialKind
     assurance: str
+    not_unique: bool
     cred_hash: str
     identifier_hint: str
     created_at: int

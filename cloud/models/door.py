@@ -35,12 +35,14 @@ class DoorUpdate(SQLModel):
     passage_windows: Windows | None = None
 
 
-# The stored door; device_secret signs every message to and from its lock.
+# The stored door. Its lock's secrets (device secret generations, broker password hash) are in
+# cloud.lockkeys (table door_key), sealed; epoch counts provisionings; a retired door accepts no sync.
 class Door(DoorBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     device_id: str = Field(sa_type=sa.String(MAX_DEVICE_ID_CHARS), unique=True)
-    device_secret: str = Field(sa_type=sa.String(64))
+    epoch: int = Field(default=0, sa_type=sa.BigInteger)
+    retired_at: int = Field(default=0, sa_type=sa.BigInteger)
     firmware_version: str = Field(default="", sa_type=sa.String(32))
     applied_permission_version: int = Field(default=0, sa_type=sa.BigInteger)
     last_seen: int = Field(default=0, sa_type=sa.BigInteger)
@@ -48,11 +50,15 @@ class Door(DoorBase, table=True):
     created_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
 
 
-# A door as the API shows it (never its secret).
+# A door as the API shows it (never its secrets). key_generation 0: no key (retired).
 class DoorPublic(DoorBase):
     id: int
     site_id: int
     device_id: str
+    epoch: int
+    key_generation: int
+    rekey_state: str
+    retired: bool
     firmware_version: str
     permission_version: int
     applied_permission_version: int
@@ -61,9 +67,23 @@ class DoorPublic(DoorBase):
     created_at: int
 
 
-# The answer to POST /doors: the only time the device secret is shown.
+# Everything a lock's config needs, shown once: at POST /doors and at every POST /doors/{id}/provision.
+# Keys are those of the lock's config.json (docs/SECURITY.md "Provisioning bundle").
+class ProvisioningBundle(SQLModel):
+    door_id: int
+    device_id: str
+    device_secret: str  # 64 hex characters
+    key_generation: int
+    epoch: int
+    site_key: str  # hex
+    broker_username: str
+    broker_password: str
+
+
+# The answer to POST /doors: the door and its provisioning bundle (device_secret at the top level too).
 class DoorCreated(DoorPublic):
     device_secret: str
+    provisioning: ProvisioningBundle
 
 
 # A page of doors.

@@ -8,6 +8,7 @@ from pydantic import AfterValidator
 from sqlmodel import Field, SQLModel
 
 from cloud.models.common import Name, now_ts
+from cloud.vault.sealing import SEALED_MAX_CHARS
 
 
 def _check_timezone(name: str) -> str:
@@ -38,10 +39,11 @@ class SiteUpdate(SQLModel):
     timezone: TimezoneName | None = None
 
 
-# The stored site; site_key is the secret the locks' credential hashes are keyed with.
+# The stored site. Its key (which the locks' credential ids are keyed with) is stored sealed under the
+# master key (cloud.vault), bound to this row: cloud.crud.sites.site_key() opens it.
 class Site(SiteBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    site_key: str = Field(sa_type=sa.String(64))
+    site_key_sealed: str = Field(default="", sa_type=sa.String(SEALED_MAX_CHARS))
     created_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
 
 

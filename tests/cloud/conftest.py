@@ -20,13 +20,25 @@ from cloud.main import create_app
 from cloud.models.api_key import ApiKeyCreate
 from cloud.scratch import scratch_database
 from cloud.settings import Settings
+from cloud.vault.master import forget_master_key
 
 POSTGRES_URL = os.environ.get("CLOUD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 API = "/api/v1"
+# The master key of every cloud test (subprocesses inherit it through the environment).
+TEST_MASTER_KEY = "6f70656e616b6572756e2074657374206d6173746572206b6579202d2d2d2d21"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def master_key() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAKERUN_MASTER_KEY", TEST_MASTER_KEY)
+        forget_master_key()
+        yield TEST_MASTER_KEY
+    forget_master_key()
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest, master_key: str) -> Iterator[Engine]:
     with scratch_database(request.param, POSTGRES_URL, "cloudtest") as engine:
         yield engine
 

@@ -8,7 +8,8 @@ from sqlmodel import Session, func, select
 from cloud.audit.models import AuditEntry
 from cloud.models.credential import Credential
 from cloud.models.zone import Zone
-from shared_schema.credentials import assurance, credential_hash
+from shared_schema.assurance import assurance
+from shared_schema.credentials import credential_hash
 from tests.cloud.conftest import Api
 from tests.cloud.helpers import card_hex, make_door, make_user, one_of_everything
 

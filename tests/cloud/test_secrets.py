@@ -1,4 +1,5 @@
-"""Secrets (site key, device secret, phone token, API key) appear in their creation response only.
+"""Secrets (site key, device secret, broker password, phone token, API key) appear in the answer that issues
+them only (a site's creation, a door's creation or provisioning, a phone's enrolment, a key's creation).
 
 A full create flow runs through a real uvicorn server while every log record is captured (uvicorn's
 access and error logs, SQLAlchemy's statement log as `echo=True` would print it, the application's):
@@ -70,6 +71,11 @@ def test_no_secret_in_logs_later_responses_audit_or_errors(
         door = call(
             "POST", "/doors", 201, json={"name": "Front", "device_id": "lock-front", "site_id": site["id"]}
         ).json()
+        provisioned = call("POST", f"/doors/{door['id']}/provision", 200).json()
+        rotation = call("POST", f"/doors/{door['id']}/rotate-secret", 202).text
+        spare = call(
+            "POST", "/doors", 201, json={"name": "Spare", "device_id": "lock-spare", "site_id": site["id"]}
+        ).json()
         user = call("POST", "/users", 201, json={"name": "Alice", "site_id": site["id"]}).json()
         phone = call("POST", "/credentials", 201, json={"user_id": user["id"], "kind": "phone"}).json()
         card = card_hex()
@@ -86,11 +92,18 @@ def test_no_secret_in_logs_later_responses_audit_or_errors(
         secrets = {
             "site key": site["site_key"],
             "device secret": door["device_secret"],
+            "broker password": door["provisioning"]["broker_password"],
+            "re-provisioned device secret": provisioned["device_secret"],
+            "re-provisioned broker password": provisioned["broker_password"],
+            "spare door's device secret": spare["device_secret"],
             "phone token": phone["token"],
             "api key": issued["key"],
             "root api key": root_key,
         }
         assert all(len(value) >= 32 for value in secrets.values())
+        later.append(rotation)
+        later.append(call("POST", f"/sites/{site['id']}/rotate-key", 202).text)
+        later.append(call("POST", f"/doors/{spare['id']}/retire", 200).text)
 
         for path in (
             "/sites",
@@ -131,6 +144,8 @@ def test_no_secret_in_logs_later_responses_audit_or_errors(
                 "POST", "/doors", 409, json={"name": "x", "device_id": "lock-front", "site_id": site["id"]}
             ).text
         )
+        later.append(call("POST", f"/doors/{spare['id']}/provision", 409).text)
+        later.append(call("POST", f"/doors/{door['id']}/rotate-secret", 409).text)
         call("DELETE", f"/api-keys/{issued['id']}", 204)
         later.append(
             httpx.get(server + API + "/doors", headers={"Authorization": f"Bearer {issued['key']}"}).text

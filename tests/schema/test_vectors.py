@@ -5,8 +5,9 @@ import gc
 import json
 
 from shared_schema import messages
+from shared_schema.assurance import assurance
 from shared_schema.canonical import canonical_bytes
-from shared_schema.credentials import CredentialError, assurance, credential_hash, normalize
+from shared_schema.credentials import CredentialError, credential_hash, normalize
 from shared_schema.hmac_sha256 import compare_digest, hmac_sha256
 from shared_schema.schedule import grant_allows
 

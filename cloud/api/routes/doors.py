@@ -1,4 +1,5 @@
-"""/doors: CRUD (the device secret appears once, in the creation response), permissions, commands."""
+"""/doors: CRUD, provisioning (secrets appear once, in the answer that issues them), key rotation,
+retirement, permissions, commands."""
 
 from typing import Annotated
 
@@ -19,9 +20,19 @@ from cloud.commands import service as commands
 from cloud.commands.models import CommandCreate, CommandPublic, CommandsPublic
 from cloud.crud import doors as service
 from cloud.crud.scope import get_visible
-from cloud.errors import Invalid
+from cloud.errors import Conflict, Invalid
+from cloud.lockkeys import service as lockkeys
+from cloud.lockkeys.models import RotationPublic
 from cloud.models.common import now_ts
-from cloud.models.door import Door, DoorCreate, DoorCreated, DoorPublic, DoorsPublic, DoorUpdate
+from cloud.models.door import (
+    Door,
+    DoorCreate,
+    DoorCreated,
+    DoorPublic,
+    DoorsPublic,
+    DoorUpdate,
+    ProvisioningBundle,
+)
 from cloud.models.site import Site
 from cloud.permissions.models import EffectivePermissionsPublic, WhoCanEnterPublic
 from cloud.permissions.service import door_permissions
@@ -41,11 +52,14 @@ def list_doors(
 
 @router.post("", response_model=DoorCreated, status_code=status.HTTP_201_CREATED)
 def create_door(session: SessionDep, operator: WriterOperator, door_in: DoorCreate) -> DoorCreated:
-    """Creates a door. The response's device_secret is shown this once: provision the lock with it."""
-    door, secret = service.create_door(session=session, operator=operator, door_in=door_in)
+    """Creates a door with its lock's keys. `provisioning` (and `device_secret`) is shown this once: write it
+    into the lock's config."""
+    door, bundle = service.create_door(session=session, operator=operator, door_in=door_in)
     session.commit()
     public = service.door_public(session=session, door=door)
-    return DoorCreated.model_validate(public, update={"device_secret": secret})
+    return DoorCreated.model_validate(
+        public, update={"device_secret": bundle.device_secret, "provisioning": bundle}
+    )
 
 
 @router.get("/{door_id}", response_model=DoorPublic)
@@ -69,6 +83,36 @@ def delete_door(session: SessionDep, operator: WriterOperator, door_id: ObjectId
     door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
     service.delete_door(session=session, operator=operator, door=door)
     session.commit()
+
+
+@router.post("/{door_id}/provision", response_model=ProvisioningBundle)
+def provision_door(session: SessionDep, operator: WriterOperator, door_id: ObjectId) -> ProvisioningBundle:
+    """Provisions the door's lock again: a new device secret (new key generation), a new broker password,
+    the epoch + 1. The answer is shown this once; the lock's previous keys stop working. 409 if retired."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    bundle = lockkeys.provision_door(session=session, operator=operator, door=door)
+    session.commit()
+    return bundle
+
+
+@router.post("/{door_id}/rotate-secret", response_model=RotationPublic, status_code=status.HTTP_202_ACCEPTED)
+def rotate_secret(session: SessionDep, operator: WriterOperator, door_id: ObjectId) -> RotationPublic:
+    """Starts a rotation of the lock's device secret; the MQTT sync delivers it (`rekey`) and the old key
+    stays valid until the lock answers under the new one. 409 if retired or a rotation is in flight."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    rotation = lockkeys.rotate_door_secret(session=session, operator=operator, door=door)
+    session.commit()
+    return rotation
+
+
+@router.post("/{door_id}/retire", response_model=DoorPublic)
+def retire_door(session: SessionDep, operator: WriterOperator, door_id: ObjectId) -> DoorPublic:
+    """Retires the door's lock: its secrets and broker account are erased and nothing it sends is accepted.
+    The door, its history and its rules stay. Idempotent."""
+    door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    lockkeys.retire_door(session=session, operator=operator, door=door)
+    session.commit()
+    return service.door_public(session=session, door=door)
 
 
 @router.get("/{door_id}/effective-permissions", response_model=EffectivePermissionsPublic)
@@ -105,6 +149,8 @@ def create_command(
 ) -> CommandPublic:
     """Records a remote unlock/lock as pending; the MQTT sync delivers it and reports its status."""
     door = get_visible(session=session, model=Door, obj_id=door_id, operator=operator, entity="door")
+    if door.retired_at:
+        raise Conflict(f"door {door.id} is retired: its lock accepts no commands")
     command = commands.create_command(session=session, operator=operator, door=door, action=command_in.action)
     session.commit()
     return CommandPublic.model_validate(command)

@@ -8,6 +8,8 @@ from cloud.auth.operator import Operator
 from cloud.crud import sites as service
 from cloud.crud.scope import page
 from cloud.errors import NotFound
+from cloud.lockkeys import service as lockkeys
+from cloud.lockkeys.models import SiteRotationPublic
 from cloud.models.site import Site, SiteCreate, SiteCreated, SitePublic, SitesPublic, SiteUpdate
 
 router = APIRouter(prefix="/sites", tags=["sites"])
@@ -57,3 +59,14 @@ def update_site(session: SessionDep, operator: AdminOperator, site_id: ObjectId,
 def delete_site(session: SessionDep, operator: AdminOperator, site_id: ObjectId) -> None:
     service.delete_site(session=session, operator=operator, site=_get(session, operator, site_id))
     session.commit()
+
+
+@router.post("/{site_id}/rotate-key", response_model=SiteRotationPublic, status_code=status.HTTP_202_ACCEPTED)
+def rotate_site_key(session: SessionDep, operator: AdminOperator, site_id: ObjectId) -> SiteRotationPublic:
+    """Rotates the device secret of every lock of the site (and so each lock's K_up, K_down and K_table). The
+    site key itself cannot change: the cloud keeps no identifier to re-derive credential ids from. Doors that
+    are retired, never provisioned or already rotating are listed in `skipped`."""
+    site = _get(session, operator, site_id)
+    rotation = lockkeys.rotate_site_keys(session=session, operator=operator, site=site)
+    session.commit()
+    return rotation

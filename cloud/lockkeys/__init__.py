@@ -1,0 +1,1 @@
+"""Each lock's keys: device secret generations, rotation, provisioning, retirement, broker account."""
