@@ -109,7 +109,9 @@ class Link:
         status = self.topic_status
         self.client = MQTTClient(
             self.device_id,
-            user=_str_setting(config, "broker_user") or self.device_id,
+            # broker_username: the name the cloud's provisioning bundle gives this key (docs/SECURITY.md).
+            user=(_str_setting(config, "broker_user") or _str_setting(config, "broker_username")
+                  or self.device_id),
             password=_str_setting(config, "broker_password"),
             keepalive_s=_int_setting(config, "keepalive_s", 0, 65535, 60),
             # Default: keep the session, so QoS 1 downlinks sent while the lock was away still arrive.

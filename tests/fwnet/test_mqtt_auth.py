@@ -92,6 +92,15 @@ def test_right_password_connects_and_the_lock_uses_its_topics(tmp_path: Path, au
     assert cloud.take()[:2] == (f"locks/{DEVICE}/up", b"hello-cloud")
 
 
+def test_the_provisioning_bundles_key_names_work(tmp_path: Path, auth_broker: Mosquitto,
+                                                  agents: list[Agent]) -> None:
+    # POST /doors gives broker_username / broker_password (docs/SECURITY.md): pasted as they come, they work.
+    # (Another lock's account here, so that only the user name from broker_username can pass.)
+    agent = _agent(tmp_path, agents, auth_broker.port, broker_username="lock-t2",
+                   broker_password=PASSWORDS["lock-t2"])
+    agent.wait_ev("up")
+
+
 def test_wrong_password_is_a_clear_error_and_never_printed(tmp_path: Path, auth_broker: Mosquitto,
                                                            agents: list[Agent]) -> None:
     wrong = "not-the-password-42"
