@@ -1,4 +1,5 @@
-# micropython-test
+# micropython-test heapsize=128K
+# heapsize 128K (112K is the least that passes): the simulated HAL and its drivers compile from source here.
 # The simulated HAL's hook for the network side: hw.ntp_time() is untrusted time, None on the unix port
 # unless the config simulates a reachable NTP server (sim_ntp).
 import sys
