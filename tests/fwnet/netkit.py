@@ -5,6 +5,7 @@ client on CPython playing the cloud. Fixtures around them are in conftest.py."""
 import json
 import os
 import queue
+import select
 import signal
 import socket
 import subprocess
@@ -359,6 +360,16 @@ def compile_code(target: Path) -> Path:
     return target
 
 
+def _line(proc: subprocess.Popen, timeout: float) -> str:
+    """The next line the process prints, or what it printed so far when none comes in time."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if ready:
+        return proc.stdout.readline()
+    proc.kill()
+    return f"nothing within {timeout}s; output: " + proc.stdout.read()
+
+
 def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str = "128K",
               pki: Path | None = None, size: int = 4096, micropython: Path = MICROPYTHON) -> dict:
     """tests/fwnet/mp_heap_burst.py (core.app imported too, as on the board) receives `count` QoS 1 messages
@@ -375,16 +386,15 @@ def run_burst(directory: Path, port: int, count: int, code: Path, heapsize: str 
                             stderr=subprocess.STDOUT, text=True)
     peer = None
     try:
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        assert '"ready"' in ready, ready + proc.stdout.read()
+        ready = _line(proc, 30)
+        assert '"ready"' in ready, ready
         peer = Peer(port, tls_ca=None if pki is None else pki / "ca.pem")
         started = time.monotonic()
         for i in range(count):
             peer.client.publish(f"locks/{DEVICE}/down", b"%06d" % i + b"m" * (size - 6), qos=1)
-        done = proc.stdout.readline()
+        done = _line(proc, 120)
         seconds = time.monotonic() - started
-        assert '"done"' in done, done + proc.stdout.read()
+        assert '"done"' in done, done
         proc.wait(timeout=10)
         return {**json.loads(done)["figures"], "seconds": seconds, "exit": proc.returncode}
     finally:
