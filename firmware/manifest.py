@@ -18,6 +18,7 @@
 include("$(PORT_DIR)/boards/manifest.py")  # noqa: F821 (the build defines the manifest functions)
 
 package("core")  # noqa: F821
+package("net")  # noqa: F821  (MQTT client, TLS and reconnects, DNS: firmware/net)
 package("drivers")  # noqa: F821
 # Only the ESP32 hardware: the simulator (hal/sim*.py) never runs on a board.
 package("hal", files=["__init__.py", "esp32.py"])  # noqa: F821

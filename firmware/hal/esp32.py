@@ -10,6 +10,7 @@ import os
 import time
 
 import machine
+import network
 from drivers.inputs import DebouncedButton, DebouncedSwitch
 from drivers.pn532 import PN532, CardPoller
 from drivers.signals import BUZZER_PATTERNS, LED_PATTERNS, PatternPlayer
@@ -29,6 +30,7 @@ _NO_PULL_PINS = (34, 35, 36, 37, 38, 39)
 # (UART0 on 1 and 3, 14) can change level before the firmware runs, so a relay there may click at every
 # reset; 6-11 belong to the flash; 34-39 cannot be outputs.
 _RELAY_PINS_REFUSED = (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15) + _NO_PULL_PINS
+WIFI_CHECK_MS = 5000
 
 
 def _epoch_offset() -> int:
@@ -141,6 +143,55 @@ class Clock:
         self._rtc.memory(_RTC_MARK)
 
 
+class WiFi:
+    """The station interface: joins wifi_ssid and keeps trying while the link is down.
+
+    WLAN.connect() returns at once and the join runs in the background, so nothing here waits on the radio;
+    keep_up() looks every WIFI_CHECK_MS and starts a new join when the last one ended without a connection.
+    """
+
+    def __init__(self, ssid: str, password: str | None) -> None:
+        self.ssid = ssid
+        self._password = password
+        self._wlan = network.WLAN(network.STA_IF)
+        self.joins = 0
+
+    def start(self) -> None:
+        self._wlan.active(True)
+        self._join()
+
+    def is_up(self) -> bool:
+        return self._wlan.isconnected()
+
+    def dns_server(self) -> str | None:
+        # The DHCP answer's DNS server (ifconfig: ip, netmask, gateway, dns), for net.dns.
+        if not self._wlan.isconnected():
+            return None
+        server = self._wlan.ifconfig()[3]
+        return server if server and server != "0.0.0.0" else None
+
+    def check(self) -> None:
+        if self._wlan.isconnected() or self._wlan.status() == network.STAT_CONNECTING:
+            return
+        self._wlan.disconnect()  # ends a failed attempt (wrong password, AP gone) before the next one
+        self._join()
+
+    def _join(self) -> None:
+        self.joins += 1
+        if self._password:
+            self._wlan.connect(self.ssid, self._password)
+        else:
+            self._wlan.connect(self.ssid)
+
+    async def keep_up(self) -> None:
+        while True:
+            await asyncio.sleep_ms(WIFI_CHECK_MS)
+            try:
+                self.check()
+            except OSError:  # the radio refused a command (mid-reconnect): look again next time
+                pass
+
+
 _RESET_CAUSES = (
     ("PWRON_RESET", "power_on"),
     ("HARD_RESET", "hard"),
@@ -176,6 +227,8 @@ class Hardware:
         self.exit_button = _build_exit_button(config)
         self.led = _build_player(config.get("led_pin"), LED_PATTERNS, _led_output)
         self.buzzer = _build_player(config.get("buzzer_pin"), BUZZER_PATTERNS, BuzzerOutput)
+        ssid = config.get("wifi_ssid")
+        self.wifi = WiFi(ssid, config.get("wifi_password")) if ssid else None
         self._started = False
 
     def ticks_ms(self):  # opaque ticks value, compare with ticks_diff
@@ -186,6 +239,19 @@ class Hardware:
 
     def boot_reason(self) -> str:
         return self._boot_reason
+
+    # --- the network side's hooks (firmware/net never imports network or machine) ---
+
+    def network_ready(self) -> bool:
+        return self.wifi is not None and self.wifi.is_up()
+
+    def dns_server(self) -> str | None:
+        return None if self.wifi is None else self.wifi.dns_server()
+
+    def ntp_time(self) -> int | None:
+        """Unix seconds from NTP, or None. UNTRUSTED (unauthenticated): the core decides what it may be used
+        for (docs/PROTOCOL.md "Time and freshness"). Blocks up to about a second: never on the tap path."""
+        return self.rtc.ntp_now() if self.network_ready() else None
 
     def report(self, kind: str, fields: dict) -> None:
         # On the board, reports go to the serial console (mpremote / a USB cable shows them).
@@ -199,6 +265,9 @@ class Hardware:
             return
         self._started = True
         asyncio.create_task(self._housekeeping())
+        if self.wifi is not None:
+            self.wifi.start()
+            asyncio.create_task(self.wifi.keep_up())
 
     async def _housekeeping(self) -> None:
         # Blink/beep patterns, releasing the servo after its hold time, ending a relay pulse: every 20 ms.

@@ -72,6 +72,10 @@ class Hardware:
     def boot_reason(self):
         return self._boot_reason
 
+    def ntp_time(self):
+        """Unix seconds from "NTP" (the host clock, with sim_ntp only) or None; untrusted, as on a board."""
+        return self.rtc.ntp_now()
+
     def report(self, kind, fields):
         self.reports += 1
         self.broadcast(kind, fields)

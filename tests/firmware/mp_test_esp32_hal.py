@@ -16,6 +16,7 @@ import os  # noqa: E402
 import time  # noqa: E402
 
 import machine  # noqa: E402  (the stand-in)
+import network  # noqa: E402  (the stand-in)
 import ntptime  # noqa: E402
 from drivers import servo  # noqa: E402, F401  (the HAL imports it when it builds a servo: compiled first here)
 from hal import esp32  # noqa: E402
@@ -192,6 +193,66 @@ def test_ntp_sync_success_and_failure():
     assert hw.rtc.sync_ntp() is True and hw.rtc.now() is not None
     assert machine.RTC.datetimes[-1] == (2026, 1, 1, 3, 0, 0, 0, 0)
     assert ntptime.calls[-1] == "ntp.example.org"
+
+
+def test_no_wifi_configured_means_no_network():
+    _fresh_board()
+    hw = esp32.build(_config(wifi_ssid=None))
+    assert hw.wifi is None and hw.network_ready() is False
+    assert hw.dns_server() is None and hw.ntp_time() is None
+
+
+def _wifi_board(**overrides):
+    _fresh_board()
+    network.aps.clear()
+    network.aps["door-net"] = "wifi-pass"
+    network.in_range = True
+    hw = esp32.build(_config(wifi_ssid="door-net", **overrides))
+    hw.wifi.start()
+    return hw, network.instances[-1]
+
+
+def test_wifi_joins_the_configured_network_as_a_station():
+    hw, wlan = _wifi_board(wifi_password="wifi-pass")
+    assert wlan.interface_id == network.STA_IF and wlan.active()
+    assert wlan.connects == [("door-net", "wifi-pass")]
+    assert hw.network_ready() is True and hw.dns_server() == network.dns
+
+
+def test_wifi_reconnects_after_the_access_point_is_lost():
+    hw, wlan = _wifi_board(wifi_password="wifi-pass")
+    wlan.drop()
+    network.in_range = False
+    assert hw.network_ready() is False and hw.dns_server() is None
+    hw.wifi.check()  # out of range: the attempt fails, the next check tries again
+    assert len(wlan.connects) == 2 and hw.network_ready() is False
+    network.in_range = True
+    hw.wifi.check()
+    assert len(wlan.connects) == 3 and hw.network_ready() is True
+    hw.wifi.check()  # connected: nothing to do
+    assert len(wlan.connects) == 3 and wlan.disconnects == 2
+
+
+def test_wifi_with_a_wrong_password_keeps_trying_without_blocking():
+    hw, wlan = _wifi_board(wifi_password="not-it")
+    assert hw.network_ready() is False
+    for _ in range(3):
+        hw.wifi.check()
+    assert len(wlan.connects) == 4 and hw.network_ready() is False
+
+
+def test_ntp_time_is_only_asked_with_the_network_up():
+    hw, wlan = _wifi_board(wifi_password="wifi-pass", ntp_host="ntp.example.org")
+    ntptime.fail = False
+    ntptime.now = 1767225600
+    calls = len(ntptime.calls)
+    assert hw.ntp_time() == 1767225600 and len(ntptime.calls) == calls + 1
+    assert hw.rtc.now() is None  # asked, not set: the caller decides what untrusted time may do
+    wlan.drop()
+    assert hw.ntp_time() is None and len(ntptime.calls) == calls + 1
+    ntptime.fail = True
+    wlan.connect("door-net", "wifi-pass")
+    assert hw.ntp_time() is None
 
 
 def test_boot_reasons():

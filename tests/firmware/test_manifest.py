@@ -46,11 +46,11 @@ def test_manifest_starts_from_the_ports_own_manifest() -> None:
     assert included == ["$(PORT_DIR)/boards/manifest.py"]
 
 
-def test_manifest_freezes_core_drivers_esp32_hal_and_the_contract() -> None:
+def test_manifest_freezes_core_net_drivers_esp32_hal_and_the_contract() -> None:
     frozen, _ = _frozen()
     wanted = {
         p.relative_to(ROOT).as_posix()
-        for folder in ("firmware/core", "firmware/drivers", "shared_schema")
+        for folder in ("firmware/core", "firmware/net", "firmware/drivers", "shared_schema")
         for p in (ROOT / folder).rglob("*.py")
     } | {"firmware/hal/__init__.py", "firmware/hal/esp32.py"}
     assert wanted - frozen == set(), f"not frozen: {sorted(wanted - frozen)}"
