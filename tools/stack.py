@@ -124,12 +124,13 @@ def _banner(args: argparse.Namespace) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.stack", description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-port", type=int, default=8000, help="REST API port (default 8000)")
     parser.add_argument("--lock-port", type=int, default=7700, help="simulated lock's control port (7700)")
     parser.add_argument("--var", default="var", help="state directory (default ./var)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     var = (ROOT / args.var).resolve()
     var.mkdir(parents=True, exist_ok=True)
     args.var = var
@@ -150,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.stack", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
