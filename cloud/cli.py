@@ -1,10 +1,11 @@
-"""`python -m cloud`: serve the API, manage the schema, issue API keys, manage console accounts."""
+"""`python -m cloud`: serve the API, manage the schema, issue API keys, manage console accounts, deliver
+webhooks."""
 
 import argparse
 import sys
 
 from cloud.db import make_engine
-from cloud.migrate import DatabaseNotMigrated, current_revision, head_revision, upgrade
+from cloud.migrate import DatabaseNotMigrated, check_migrated, current_revision, head_revision, upgrade
 from cloud.settings import Settings
 from cloud.vault.master import MasterKeyError, create_master_key_file
 
@@ -99,6 +100,40 @@ def _broker_password_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def _webhooks(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from cloud.integrations.webhooks.worker import DeliveryWorker
+    from cloud.vault.master import install_master_key
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        install_master_key(settings)  # endpoint secrets are sealed
+        check_migrated(engine)
+    except (DatabaseNotMigrated, MasterKeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    worker = DeliveryWorker(engine, settings)
+    if args.once:
+        report = worker.run_once()
+        print(
+            f"{report.delivered} delivered, {report.failed_attempts} failed attempts, "
+            f"{report.given_up} given up ({report.endpoints} endpoints)",
+            file=sys.stderr,
+        )
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"delivering webhooks (worker {worker.owner}); Ctrl-C stops", file=sys.stderr)
+    worker.run(stop, args.interval)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cloud",
@@ -146,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--include", default=None, help="a mosquitto_passwd file copied first (the cloud's own account)"
     )
     password_file.set_defaults(handler=_broker_password_file)
+
+    webhooks = commands.add_parser(
+        "webhooks",
+        help="deliver queued webhooks (signed, in order per endpoint, retried with backoff) until stopped",
+    )
+    webhooks.add_argument("--once", action="store_true", help="one pass over the due deliveries, then exit")
+    webhooks.add_argument(
+        "--interval", type=float, default=None, help="seconds between passes (WEBHOOK_POLL_INTERVAL_S)"
+    )
+    webhooks.set_defaults(handler=_webhooks)
 
     from cloud.accounts.cli import add_parser as add_operators_parser
 

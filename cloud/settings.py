@@ -32,6 +32,33 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAKERUN_MASTER_KEY_FILE", "master_key_file"),
     )
 
+    # --- integrations (docs/INTEGRATIONS.md) ---
+    # Webhook URLs must be https:// and must not point into private, loopback or link-local networks (the
+    # cloud would otherwise call services behind its own firewall); both can be relaxed for a lab or a test.
+    webhook_allow_http: bool = False
+    webhook_allow_private_networks: bool = False
+    webhook_timeout_s: float = 10.0
+    # Retries: base * 2^(attempt - 1) seconds, at most max; a delivery still failing after max_age is given
+    # up ("failed"). Three days ride out a receiver's long weekend.
+    webhook_backoff_base_s: int = 10
+    webhook_backoff_max_s: int = 900
+    webhook_max_age_s: int = 3 * 86400
+    # Deliveries one worker pass sends to one endpoint before it moves to the next endpoint.
+    webhook_batch: int = 50
+    webhook_poll_interval_s: float = 2.0
+    # How long a worker owns an endpoint while it sends (renewed for every delivery); another worker takes
+    # over an endpoint whose lease ran out (its worker died).
+    webhook_lease_s: int = 120
+    # Delivered and failed deliveries (and their attempts) are deleted after this many days.
+    webhook_retention_days: int = 30
+    # Requests per minute an integration key may make (a key's own rate_limit_per_min overrides it).
+    integration_rate_limit_per_min: int = 120
+    # Lifetime of the one-shot unlock a face verification creates: the lock refuses it afterwards.
+    face_unlock_ttl_s: int = 30
+    # Attendance: longest range of one JSON answer, and of one CSV export (days).
+    attendance_max_days: int = 62
+    attendance_export_max_days: int = 366
+
     # --- web console (/console) ---
     console_prefix: str = "/console"
     # Session cookies are `Secure`: browsers send them over HTTPS only (and to http://localhost / 127.0.0.1).

@@ -13,9 +13,11 @@ from cloud.api.routes import (
     rules,
     sites,
     users,
+    webhooks,
     zones,
 )
 
 api_router = APIRouter()
-for module in (sites, doors, zones, users, groups, credentials, rules, events, audit, imports, api_keys):
+ROUTERS = (sites, doors, zones, users, groups, credentials, rules, events, audit, imports, api_keys, webhooks)
+for module in ROUTERS:
     api_router.include_router(module.router)

@@ -4,6 +4,7 @@ from cloud.accounts.models import ConsoleSession, OperatorAccount, SignInThrottl
 from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
 from cloud.events.models import Event
+from cloud.integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cloud.lockkeys.models import DoorKey
 from cloud.models.api_key import ApiKey
 from cloud.models.credential import Credential
@@ -31,6 +32,9 @@ __all__ = [
     "SignInThrottle",
     "Site",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Zone",
     "ZoneDoor",
 ]

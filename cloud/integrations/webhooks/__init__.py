@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints per site, the outbox (emit), signing, and the delivery worker."""
