@@ -28,6 +28,9 @@ class Command(SQLModel, table=True):
     created_by: str = Field(sa_type=sa.String(200))
     created_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
     updated_at: int = Field(default_factory=now_ts, sa_type=sa.BigInteger)
+    # Unix seconds after which the command must not run (0: the sync's default lifetime). The sync sends it
+    # as the message's expiry `x`, and marks the command expired if it could not deliver it in time.
+    expires_at: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 # A command as the API shows it.
@@ -42,6 +45,7 @@ class CommandPublic(SQLModel):
     created_by: str
     created_at: int
     updated_at: int
+    expires_at: int
 
 
 # A page of commands, newest first.

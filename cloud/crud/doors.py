@@ -36,12 +36,18 @@ def _check_passage(mode: str, windows: list[list[int]]) -> None:
         raise Invalid("passage_windows", "passage mode needs at least one passage window")
 
 
+def _check_two_factor(require_face_s: int, face_threshold: float | None) -> None:
+    if require_face_s and face_threshold is None:
+        raise Invalid("require_face_s", "a card-and-face door needs face_threshold (faces are not accepted)")
+
+
 def create_door(
     *, session: Session, operator: Operator, door_in: DoorCreate
 ) -> tuple[Door, ProvisioningBundle]:
     """A new door, provisioned: its bundle (device secret, site key, broker password...) is shown once."""
     site = target_site(session=session, operator=operator, requested=door_in.site_id)
     _check_passage(door_in.mode, door_in.passage_windows)
+    _check_two_factor(door_in.require_face_s, door_in.face_threshold)
     if session.exec(select(Door.id).where(Door.device_id == door_in.device_id)).first() is not None:
         raise Conflict(f"device id {door_in.device_id!r} is already used by another door")
     door = Door.model_validate(door_in, update={"site_id": site.id})
@@ -64,7 +70,12 @@ def create_door(
 def update_door(*, session: Session, operator: Operator, door: Door, door_in: DoorUpdate) -> Door:
     before = snapshot(DoorPublic, door_public(session=session, door=door))
     changes = door_in.model_dump(exclude_unset=True, exclude_none=True)
+    if "face_threshold" in door_in.model_fields_set:  # null is a value here: no face unlocks
+        changes["face_threshold"] = door_in.face_threshold
     _check_passage(changes.get("mode", door.mode), changes.get("passage_windows", door.passage_windows))
+    _check_two_factor(
+        changes.get("require_face_s", door.require_face_s), changes.get("face_threshold", door.face_threshold)
+    )
     door.sqlmodel_update(changes)
     session.add(door)
     session.flush()

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, or_, select
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import delete_with_dependents, page, scoped, snapshot, taken_in_site, target_site
-from cloud.errors import Conflict
+from cloud.errors import Conflict, Invalid
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
 from cloud.models.user import GroupMember, User, UserCreate, UserPublic, UserUpdate
@@ -24,6 +24,14 @@ def _check_external_id(
     )
     if other is not None:
         raise Conflict(f"external_id {external_id!r} is already used by user {other}")
+
+
+VALIDITY = ("valid_from", "valid_until")
+
+
+def _check_validity(valid_from: int, valid_until: int) -> None:
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise Invalid("valid_until", "valid_until must be after valid_from")
 
 
 def _contains(text: str) -> str:
@@ -68,6 +76,7 @@ def create_user(*, session: Session, operator: Operator, user_in: UserCreate) ->
     site = target_site(session=session, operator=operator, requested=user_in.site_id)
     assert site.id is not None
     _check_external_id(session=session, site_id=site.id, external_id=user_in.external_id, user_id=None)
+    _check_validity(user_in.valid_from, user_in.valid_until)
     user = User.model_validate(user_in, update={"site_id": site.id})
     session.add(user)
     session.flush()
@@ -85,17 +94,20 @@ def create_user(*, session: Session, operator: Operator, user_in: UserCreate) ->
 def update_user(*, session: Session, operator: Operator, user: User, user_in: UserUpdate) -> User:
     before = snapshot(UserPublic, user)
     changes = user_in.model_dump(exclude_unset=True)
-    for required in ("name", "status"):
+    for required in ("name", "status", *VALIDITY):
         if changes.get(required, "") is None:
             del changes[required]
     _check_external_id(
         session=session, site_id=user.site_id, external_id=changes.get("external_id"), user_id=user.id
     )
-    status_changed = "status" in changes and changes["status"] != user.status
+    _check_validity(changes.get("valid_from", user.valid_from), changes.get("valid_until", user.valid_until))
+    access_changed = any(
+        name in changes and changes[name] != getattr(user, name) for name in ("status", *VALIDITY)
+    )
     user.sqlmodel_update(changes)
     session.add(user)
     session.flush()
-    if status_changed:
+    if access_changed:
         assert user.id is not None
         recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=user.id))
     record_object_change(

@@ -8,8 +8,14 @@ from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 EventResult = Literal["granted", "denied", "info"]
 
 
+# How a person was identified: a card or a phone at the lock, a remote command, a face verified by an
+# external terminal (cloud.integrations.verifications), or a card and a face together (two factors).
+EventMethod = Literal["", "card", "phone", "remote", "face", "card+face"]
+
+
 # One event. door_id/user_id/credential_id are plain columns, not foreign keys: history outlives
-# the objects it mentions.
+# the objects it mentions. seq is the lock's sequence number; events the cloud records itself (a face
+# verification's decision) have none.
 class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("door_id", "seq"),
@@ -21,7 +27,7 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int
     door_id: int
-    seq: int = Field(sa_type=sa.BigInteger)
+    seq: int | None = Field(default=None, sa_type=sa.BigInteger)
     # Unix seconds; when the lock's clock was not set (ts 0 on the wire) the receive time, clock_set False.
     ts: int = Field(sa_type=sa.BigInteger)
     clock_set: bool = True
@@ -31,6 +37,9 @@ class Event(SQLModel, table=True):
     credential_id: int | None = None
     user_id: int | None = None
     reason: str = Field(default="", sa_type=sa.String(24))
+    method: str = Field(default="", sa_type=sa.String(16))
+    # The external authenticator (a face terminal) that identified the person, as it named itself.
+    terminal_id: str = Field(default="", sa_type=sa.String(64))
     received_at: int = Field(sa_type=sa.BigInteger)
 
 
@@ -39,7 +48,7 @@ class EventPublic(SQLModel):
     id: int
     site_id: int
     door_id: int
-    seq: int
+    seq: int | None
     ts: int
     clock_set: bool
     type: str
@@ -48,6 +57,8 @@ class EventPublic(SQLModel):
     credential_id: int | None
     user_id: int | None
     reason: str
+    method: EventMethod
+    terminal_id: str
     received_at: int
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from cloud.errors import Invalid
 from cloud.events.models import Event, PresenceEntry, PresencePerson, PresencePublic
+from cloud.integrations.hooks import events_ingested
 from cloud.models.common import now_ts
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -25,6 +26,16 @@ from shared_schema.credentials import HASH_HEX_CHARS
 from shared_schema.messages import EVENT_TYPES, MAX_COUNTER
 
 _RESULTS = {"granted": "granted", "denied": "denied"}  # every other event type is "info"
+
+
+_METHODS = {"felica": "card", "iso14443a": "card", "phone": "phone"}
+
+
+def event_method(event_type: str, credential_kind: str) -> str:
+    """How the lock identified the person: "card", "phone", "remote" (a command) or "" (nobody)."""
+    if event_type in ("remote_unlock", "remote_lock"):
+        return "remote"
+    return _METHODS.get(credential_kind, "")
 
 
 @dataclass
@@ -61,6 +72,8 @@ def ingest_events(
 
     Duplicates (same door and seq: a lock resending after a lost ack) are counted and skipped;
     malformed events are counted and skipped. Hashes resolve to the credential and user enrolled now.
+    Stored events queue their webhooks (entries, forced and held-open doors) in the same transaction, and a
+    card tap waiting for its face at a two-factor door is matched (cloud.integrations.hooks).
     """
     received_at = received_at or now_ts()
     valid = [event for event in events if _event_error(event) is None]
@@ -70,9 +83,9 @@ def ingest_events(
     )
     hashes = {event[3] for event in valid if event[3]}
     owners = {
-        cred_hash: (cred_id, user_id)
-        for cred_hash, cred_id, user_id in session.exec(
-            select(Credential.cred_hash, Credential.id, Credential.user_id).where(
+        cred_hash: (cred_id, user_id, kind)
+        for cred_hash, cred_id, user_id, kind in session.exec(
+            select(Credential.cred_hash, Credential.id, Credential.user_id, Credential.kind).where(
                 Credential.site_id == door.site_id, col(Credential.cred_hash).in_(hashes)
             )
         ).all()
@@ -82,7 +95,7 @@ def ingest_events(
         if seq in known:
             continue
         known.add(seq)
-        credential_id, user_id = owners.get(cred, (None, None))
+        credential_id, user_id, cred_kind = owners.get(cred, (None, None, ""))
         rows.append(
             {
                 "site_id": door.site_id,
@@ -96,11 +109,13 @@ def ingest_events(
                 "credential_id": credential_id,
                 "user_id": user_id,
                 "reason": reason,
+                "method": event_method(kind, cred_kind),
                 "received_at": received_at,
             }
         )
     if rows:
         session.execute(insert(Event), rows)
+        events_ingested(session=session, door=door, seqs=[row["seq"] for row in rows])
     session.flush()
     return IngestResult(
         stored=len(rows),
@@ -213,6 +228,8 @@ CSV_COLUMNS = (
     "credential_id",
     "cred_hash",
     "reason",
+    "method",
+    "terminal_id",
     "clock_set",
     "received_at",
 )

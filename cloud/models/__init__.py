@@ -3,7 +3,9 @@
 from cloud.accounts.models import ConsoleSession, OperatorAccount, SignInThrottle
 from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
+from cloud.events.gaps import EventGap
 from cloud.events.models import Event
+from cloud.integrations.verifications.models import Verification
 from cloud.integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cloud.lockkeys.models import DoorKey
 from cloud.models.api_key import ApiKey
@@ -26,12 +28,14 @@ __all__ = [
     "DoorKey",
     "DoorPermissions",
     "Event",
+    "EventGap",
     "Group",
     "GroupMember",
     "OperatorAccount",
     "SignInThrottle",
     "Site",
     "User",
+    "Verification",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

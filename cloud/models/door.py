@@ -1,6 +1,6 @@
 """Doors: one lock device each, with its per-device secret, mode and passage schedule."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from pydantic import Field as PydanticField
@@ -10,6 +10,13 @@ from cloud.models.common import DbId, Name, UnixTime, Windows, now_ts
 from shared_schema.messages import MAX_DEVICE_ID_CHARS
 
 DoorMode = Literal["normal", "passage", "lockdown"]
+# Attendance: a granted entry at an "in" door starts a day, one at an "out" door (a reader on the inside) is
+# an exit.
+DoorDirection = Literal["in", "out"]
+# A face verification's confidence must reach the door's threshold (0 < threshold <= 1).
+FaceThreshold = Annotated[float, PydanticField(gt=0, le=1)]
+# Two factors: a card and a face within this many seconds (0: off).
+MAX_REQUIRE_FACE_S = 300
 # The device id travels in MQTT topics and MAC'd messages: shared_schema.fields.is_device_id's rule.
 DEVICE_ID_PATTERN = rf"^[a-z0-9_-]{{1,{MAX_DEVICE_ID_CHARS}}}$"
 
@@ -20,6 +27,11 @@ class DoorBase(SQLModel):
     # normal; passage = held unlocked during passage_windows; lockdown = only admins may open.
     mode: DoorMode = Field(default="normal", sa_type=sa.String(16))
     passage_windows: Windows = Field(default_factory=list, sa_type=sa.JSON)
+    direction: DoorDirection = Field(default="in", sa_type=sa.String(8))
+    # Face verifications (POST /integrations/verifications) may open this door only when set.
+    face_threshold: FaceThreshold | None = Field(default=None, sa_type=sa.Float)
+    # > 0: the door opens only for a card AND a face of the same person within that many seconds.
+    require_face_s: int = Field(default=0, ge=0, le=MAX_REQUIRE_FACE_S)
 
 
 # Body of POST /doors.
@@ -33,6 +45,10 @@ class DoorUpdate(SQLModel):
     name: Name | None = None
     mode: DoorMode | None = None
     passage_windows: Windows | None = None
+    direction: DoorDirection | None = None
+    # null turns face verifications off at this door.
+    face_threshold: FaceThreshold | None = None
+    require_face_s: int | None = PydanticField(default=None, ge=0, le=MAX_REQUIRE_FACE_S)
 
 
 # The stored door. Its lock's secrets (device secret generations, broker password hash) are in

@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import AfterValidator
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from cloud.models.common import Name, now_ts
 from cloud.vault.sealing import SEALED_MAX_CHARS
+from shared_schema.schedule import MINUTES_PER_DAY
 
 
 def _check_timezone(name: str) -> str:
@@ -26,6 +28,8 @@ TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
 class SiteBase(SQLModel):
     name: Name = Field(sa_type=sa.String(200))
     timezone: TimezoneName = Field(default="UTC", sa_type=sa.String(64))
+    # Attendance days start at this local minute (300 = 05:00), so a night shift stays one working day.
+    day_boundary_minute: int = Field(default=0, ge=0, le=MINUTES_PER_DAY - 1)
 
 
 # Body of POST /sites.
@@ -37,6 +41,7 @@ class SiteCreate(SiteBase):
 class SiteUpdate(SQLModel):
     name: Name | None = None
     timezone: TimezoneName | None = None
+    day_boundary_minute: int | None = PydanticField(default=None, ge=0, le=MINUTES_PER_DAY - 1)
 
 
 # The stored site. Its key (which the locks' credential ids are keyed with) is stored sealed under the

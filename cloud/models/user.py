@@ -5,7 +5,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from cloud.models.common import DbId, Description, Email, ExternalId, Name, now_ts
+from cloud.models.common import DbId, Description, Email, ExternalId, Name, UnixTime, now_ts
 
 UserStatus = Literal["active", "suspended"]
 
@@ -17,6 +17,9 @@ class UserBase(SQLModel):
     external_id: ExternalId | None = Field(default=None, sa_type=sa.String(64))
     # A suspended user keeps credentials and rules but opens nothing.
     status: UserStatus = Field(default="active", sa_type=sa.String(16))
+    # The person's own validity (a membership's term), 0 = unbounded: every grant is cut to it.
+    valid_from: UnixTime = Field(default=0, sa_type=sa.BigInteger)
+    valid_until: UnixTime = Field(default=0, sa_type=sa.BigInteger)
 
 
 # Body of POST /users.
@@ -30,6 +33,8 @@ class UserUpdate(SQLModel):
     email: Email | None = None
     external_id: ExternalId | None = None
     status: UserStatus | None = None
+    valid_from: UnixTime | None = None
+    valid_until: UnixTime | None = None
 
 
 # The stored user.

@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
+from cloud.integrations.hooks import permission_versions_stepped
 from cloud.models.common import now_ts
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
@@ -51,9 +52,26 @@ def _rules_reaching(door_id: int) -> Any:
     )
 
 
-# Grant rows carry ids only; the few rules reaching a door are loaded once (their windows are JSON, and
-# decoding them once per credential would dominate the cost of a busy door).
-_GRANT_COLUMNS = (col(AccessRule.id), col(Credential.id), col(Credential.cred_hash), col(Credential.user_id))
+# Grant rows carry ids (and the user's own validity) only; the few rules reaching a door are loaded once
+# (their windows are JSON, and decoding them once per credential would dominate the cost of a busy door).
+_GRANT_COLUMNS = (
+    col(AccessRule.id),
+    col(Credential.id),
+    col(Credential.cred_hash),
+    col(Credential.user_id),
+    col(User.valid_from),
+    col(User.valid_until),
+)
+
+
+def intersect_validity(first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int] | None:
+    """The overlap of two [valid_from, valid_until) periods (0 = unbounded on that side); None if empty."""
+    valid_from = max(first[0], second[0])
+    untils = [until for until in (first[1], second[1]) if until]
+    valid_until = min(untils) if untils else 0
+    if valid_until and valid_until <= valid_from:
+        return None
+    return valid_from, valid_until
 
 
 def door_grants(*, session: Session, door_id: int) -> list[Grant]:
@@ -79,18 +97,29 @@ def door_grants(*, session: Session, door_id: int) -> list[Grant]:
         .join(User, col(User.id) == col(Credential.user_id))
         .where(col(AccessRule.id).in_(rule_ids), col(User.status) == "active")
     ).all()
-    shapes = {rule_id: _rule_shape(rule) for rule_id, rule in rules.items()}
     grants = []
     for row in (*direct, *via_groups):
-        rule_id, credential_id, cred_hash, user_id = row
-        grants.append(Grant(cred_hash, credential_id, user_id, rule_id, *shapes[rule_id]))
+        rule_id, credential_id, cred_hash, user_id, user_from, user_until = row
+        rule = rules[rule_id]
+        # A person's own validity (a membership's term) bounds every grant they get.
+        validity = intersect_validity((rule.valid_from, rule.valid_until), (user_from, user_until))
+        if validity is None:
+            continue
+        windows = tuple((days, start, end) for days, start, end in rule.windows)
+        grants.append(
+            Grant(
+                cred_hash,
+                credential_id,
+                user_id,
+                rule_id,
+                rule.name,
+                rule.group_id,
+                role_code(rule.role),
+                *validity,
+                windows,
+            )
+        )
     return grants
-
-
-def _rule_shape(rule: AccessRule) -> tuple[Any, ...]:
-    """The Grant fields that come from the rule: name, group, role, validity, windows."""
-    windows = tuple((days, start, end) for days, start, end in rule.windows)
-    return rule.name, rule.group_id, role_code(rule.role), rule.valid_from, rule.valid_until, windows
 
 
 def compute_door_entries(*, session: Session, door_id: int) -> tuple[list[list[Any]], int]:
@@ -105,6 +134,7 @@ def entries_digest(entries: list[list[Any]]) -> str:
 def recompute_doors(*, session: Session, door_ids: Iterable[int]) -> RecomputeReport:
     """Recompute the given doors; bump a door's version only if its list changed. Flushes, no commit."""
     report = RecomputeReport()
+    stepped: dict[int, int] = {}
     for door_id in sorted(set(door_ids)):
         entries, truncated = compute_door_entries(session=session, door_id=door_id)
         digest = entries_digest(entries)
@@ -132,8 +162,11 @@ def recompute_doors(*, session: Session, door_ids: Iterable[int]) -> RecomputeRe
                 .where(col(DoorPermissions.door_id) == door_id)
                 .values(version=current.version + 1, **values)
             )
+            stepped[door_id] = current.version + 1
         report.changed.append(door_id)
     session.flush()
+    # The version steps and their permission_change webhooks commit together.
+    permission_versions_stepped(session=session, versions=stepped)
     return report
 
 

@@ -64,6 +64,13 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
     key = api.ok(
         "POST", "/api-keys", 201, json={"name": f"{tag} kiosk", "role": "viewer", "site_id": site_id}
     )
+    webhook = api.ok(
+        "POST",
+        "/webhooks",
+        201,
+        json={"url": f"https://hooks.example.com/{tag}", "kinds": ["entry_granted"], "site_id": site_id},
+    )
+    delivery = api.ok("POST", f"/webhooks/{webhook['id']}/ping", 202)
     return {
         "site_id": site_id,
         "door_id": door["id"],
@@ -74,6 +81,8 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
         "credential_id": user["credential"]["id"],
         "key_id": key["id"],
         "cred_hash": user["credential"]["cred_hash"],
+        "webhook_id": webhook["id"],
+        "delivery_id": delivery["id"],
     }
 
 

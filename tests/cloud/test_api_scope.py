@@ -29,6 +29,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/access-rules/{rule_id}"): {"json": {"name": "taken over"}},
     ("post", "/doors/{door_id}/commands"): {"json": {"action": "unlock"}},
     ("get", "/zones/{zone_id}/presence"): {"params": {"since": 0}},
+    ("patch", "/webhooks/{webhook_id}"): {"json": {"description": "taken over"}},
 }
 
 
