@@ -46,6 +46,7 @@ def _keys_create(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from cloud.auth.keys import create_api_key
+    from cloud.errors import Invalid
     from cloud.models.api_key import ApiKeyCreate
     from cloud.models.site import Site
 
@@ -57,12 +58,21 @@ def _keys_create(args: argparse.Namespace) -> int:
         if args.site is not None and session.get(Site, args.site) is None:
             print(f"error: no site {args.site} (create it with POST /api/v1/sites first)", file=sys.stderr)
             return 2
-        if args.site is None and args.role != "admin":
+        if args.site is None and args.role not in ("admin", "integration"):
             print("error: a key without --site must have --role admin", file=sys.stderr)
             return 2
-        record, key = create_api_key(
-            session=session, key_in=ApiKeyCreate(name=args.name, role=args.role, site_id=args.site)
+        key_in = ApiKeyCreate(
+            name=args.name,
+            role=args.role,
+            site_id=args.site,
+            scopes=args.scope or [],
+            rate_limit_per_min=args.rate_limit,
         )
+        try:
+            record, key = create_api_key(session=session, key_in=key_in)
+        except Invalid as error:
+            print(f"error: {error.field}: {error.message}", file=sys.stderr)
+            return 2
         session.commit()
         scope = f"site {args.site}" if args.site is not None else "all sites"
         print(f"API key {record.id} ({args.role}, {scope}). Shown once, store it now:", file=sys.stderr)
@@ -159,9 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser(
         "create", help="issue a key and print it once (migrates an empty database)"
     )
-    create.add_argument("--role", required=True, choices=("admin", "operator", "viewer"))
+    create.add_argument("--role", required=True, choices=("admin", "operator", "viewer", "integration"))
     create.add_argument("--name", required=True, help="who or what uses the key")
     create.add_argument("--site", type=int, default=None, help="restrict the key to this site id")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=("members", "verifications"),
+        help="an integration key's scope (repeat for both); integration keys need --site and a scope",
+    )
+    create.add_argument(
+        "--rate-limit", type=int, default=None, help="an integration key's requests per minute (default 120)"
+    )
     create.set_defaults(handler=_keys_create)
     key_commands.add_parser(
         "init-master",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from cloud.api.router import api_router
 from cloud.api.routes import health
 from cloud.auth.limiter import AuthFailureLimiter
+from cloud.auth.ratelimit import KeyRateLimiter
 from cloud.console.app import create_console_app
 from cloud.db import make_engine
 from cloud.errors import Conflict, Forbidden, Invalid, NotFound
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.limiter = AuthFailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_s)
+    app.state.key_limiter = KeyRateLimiter()
     _install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix=settings.api_prefix)

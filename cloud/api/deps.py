@@ -1,6 +1,6 @@
 """Request dependencies as Annotated aliases: the session, the authenticated operator, paging, instants."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from cloud.auth.keys import find_api_key
 from cloud.auth.limiter import AuthFailureLimiter
-from cloud.auth.operator import Operator
+from cloud.auth.operator import ROLE_INTEGRATION, Operator
 from cloud.db import session_scope
 from cloud.errors import Invalid
+from cloud.models.api_key import ApiKey
 from shared_schema.messages import MAX_COUNTER
 
 
@@ -30,11 +31,10 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_operator(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Operator:
+def _authenticate(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> ApiKey:
+    """The valid, unrevoked key of the request (401 without one; 429 after too many invalid ones)."""
     limiter: AuthFailureLimiter = request.app.state.limiter
     client = _client(request)
     retry_after = limiter.retry_after(client)
@@ -56,11 +56,65 @@ def get_operator(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
+    return record
+
+
+def _operator(record: ApiKey) -> Operator:
     assert record.id is not None
-    return Operator(key_id=record.id, name=record.name, role=record.role, site_id=record.site_id)
+    return Operator(
+        key_id=record.id,
+        name=record.name,
+        role=record.role,
+        site_id=record.site_id,
+        scopes=tuple(record.scopes),
+    )
+
+
+def get_operator(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Operator:
+    record = _authenticate(request, session, credentials)
+    if record.role == ROLE_INTEGRATION:
+        message = "an integration key may call only the /integrations endpoints of its scopes"
+        raise HTTPException(status.HTTP_403_FORBIDDEN, message)
+    return _operator(record)
 
 
 CurrentOperator = Annotated[Operator, Depends(get_operator)]
+
+
+def integration_caller(scope: str) -> Callable[..., Operator]:
+    """A dependency admitting only integration keys with `scope`, within their rate limit (429 beyond it)."""
+
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Operator:
+        record = _authenticate(request, session, credentials)
+        if record.role != ROLE_INTEGRATION or scope not in record.scopes:
+            message = f"this needs an integration key with the scope {scope!r}"
+            raise HTTPException(status.HTTP_403_FORBIDDEN, message)
+        assert record.id is not None
+        limit = record.rate_limit_per_min or request.app.state.settings.integration_rate_limit_per_min
+        retry_after = request.app.state.key_limiter.take(record.id, limit)
+        if retry_after:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"this key's rate limit ({limit} requests per minute) is reached: retry later",
+                headers={"Retry-After": str(retry_after)},
+            )
+        return _operator(record)
+
+    return dependency
+
+
+# An integration key with the "members" scope (a membership or payment system).
+MembersCaller = Annotated[Operator, Depends(integration_caller("members"))]
+# An integration key with the "verifications" scope (a face-recognition terminal).
+VerifierCaller = Annotated[Operator, Depends(integration_caller("verifications"))]
 
 
 def get_writer(operator: CurrentOperator) -> Operator:

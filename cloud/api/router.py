@@ -10,6 +10,7 @@ from cloud.api.routes import (
     events,
     groups,
     imports,
+    integrations,
     rules,
     sites,
     users,
@@ -18,6 +19,20 @@ from cloud.api.routes import (
 )
 
 api_router = APIRouter()
-ROUTERS = (sites, doors, zones, users, groups, credentials, rules, events, audit, imports, api_keys, webhooks)
+ROUTERS = (
+    sites,
+    doors,
+    zones,
+    users,
+    groups,
+    credentials,
+    rules,
+    events,
+    audit,
+    imports,
+    api_keys,
+    webhooks,
+    integrations,
+)
 for module in ROUTERS:
     api_router.include_router(module.router)

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 ROLE_ADMIN = "admin"
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
+# Another system's key: only /integrations/... within its scopes (docs/INTEGRATIONS.md).
+ROLE_INTEGRATION = "integration"
 
 # Who acted, as the audit trail records it.
 ACTOR_API_KEY = "api_key"
 ACTOR_ACCOUNT = "account"
+ACTOR_INTEGRATION = "integration"
 
 
 @dataclass(frozen=True)
@@ -18,10 +21,13 @@ class Operator:
     role: str
     site_id: int | None  # None: every site (a global admin key)
     account_id: int | None = None  # the console account acting (cloud.accounts)
+    scopes: tuple[str, ...] = ()  # an integration key's scopes
 
     @property
     def actor_kind(self) -> str:
-        return ACTOR_ACCOUNT if self.account_id is not None else ACTOR_API_KEY
+        if self.account_id is not None:
+            return ACTOR_ACCOUNT
+        return ACTOR_INTEGRATION if self.role == ROLE_INTEGRATION else ACTOR_API_KEY
 
     @property
     def can_write(self) -> bool:

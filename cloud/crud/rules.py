@@ -13,7 +13,8 @@ from cloud.models.zone import Zone
 from cloud.permissions.service import RecomputeReport, doors_of_rules, recompute_doors
 
 
-def _check_validity(valid_from: int, valid_until: int) -> None:
+def check_validity(valid_from: int, valid_until: int) -> None:
+    """A validity period (a rule's, a person's) must not be empty: 422 on valid_until."""
     if valid_from and valid_until and valid_until <= valid_from:
         raise Invalid("valid_until", "valid_until must be after valid_from (0 = unbounded)")
 
@@ -24,7 +25,7 @@ def _check_shape(rule_in: AccessRuleCreate) -> None:
         raise Invalid("user_id", "give exactly one of user_id, group_id")
     if (rule_in.door_id is None) == (rule_in.zone_id is None):
         raise Invalid("door_id", "give exactly one of door_id, zone_id")
-    _check_validity(rule_in.valid_from, rule_in.valid_until)
+    check_validity(rule_in.valid_from, rule_in.valid_until)
 
 
 def _check_references(*, session: Session, site_id: int, rule_in: AccessRuleCreate) -> None:
@@ -66,7 +67,7 @@ def update_rule(
     """Apply the change; returns which doors were recomputed and which of them changed."""
     before = snapshot(AccessRulePublic, rule)
     changes = rule_in.model_dump(exclude_unset=True, exclude_none=True)
-    _check_validity(changes.get("valid_from", rule.valid_from), changes.get("valid_until", rule.valid_until))
+    check_validity(changes.get("valid_from", rule.valid_from), changes.get("valid_until", rule.valid_until))
     rule.sqlmodel_update(changes)
     session.add(rule)
     session.flush()

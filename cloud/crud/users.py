@@ -6,8 +6,9 @@ from sqlmodel import Session, col, or_, select
 
 from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
+from cloud.crud.rules import check_validity
 from cloud.crud.scope import delete_with_dependents, page, scoped, snapshot, taken_in_site, target_site
-from cloud.errors import Conflict, Invalid
+from cloud.errors import Conflict
 from cloud.models.credential import Credential
 from cloud.models.rule import AccessRule
 from cloud.models.user import GroupMember, User, UserCreate, UserPublic, UserUpdate
@@ -27,11 +28,6 @@ def _check_external_id(
 
 
 VALIDITY = ("valid_from", "valid_until")
-
-
-def _check_validity(valid_from: int, valid_until: int) -> None:
-    if valid_from and valid_until and valid_until <= valid_from:
-        raise Invalid("valid_until", "valid_until must be after valid_from")
 
 
 def _contains(text: str) -> str:
@@ -76,7 +72,7 @@ def create_user(*, session: Session, operator: Operator, user_in: UserCreate) ->
     site = target_site(session=session, operator=operator, requested=user_in.site_id)
     assert site.id is not None
     _check_external_id(session=session, site_id=site.id, external_id=user_in.external_id, user_id=None)
-    _check_validity(user_in.valid_from, user_in.valid_until)
+    check_validity(user_in.valid_from, user_in.valid_until)
     user = User.model_validate(user_in, update={"site_id": site.id})
     session.add(user)
     session.flush()
@@ -100,7 +96,7 @@ def update_user(*, session: Session, operator: Operator, user: User, user_in: Us
     _check_external_id(
         session=session, site_id=user.site_id, external_id=changes.get("external_id"), user_id=user.id
     )
-    _check_validity(changes.get("valid_from", user.valid_from), changes.get("valid_until", user.valid_until))
+    check_validity(changes.get("valid_from", user.valid_from), changes.get("valid_until", user.valid_until))
     access_changed = any(
         name in changes and changes[name] != getattr(user, name) for name in ("status", *VALIDITY)
     )

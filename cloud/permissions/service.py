@@ -44,6 +44,11 @@ class RecomputeReport:
     changed: list[int] = field(default_factory=list)
 
 
+def rules_reaching_door(door_id: int) -> Any:
+    """Conditions selecting the enabled rules that reach the door directly or through one of its zones."""
+    return _rules_reaching(door_id)
+
+
 def _rules_reaching(door_id: int) -> Any:
     zones_of_door = select(ZoneDoor.zone_id).where(ZoneDoor.door_id == door_id)
     return (

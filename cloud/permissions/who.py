@@ -1,16 +1,17 @@
 """Who can open a door at instant T: active users whose rule and stored entry both allow it then."""
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from cloud.models.door import Door
+from cloud.models.rule import AccessRule
 from cloud.models.site import Site
-from cloud.models.user import User
+from cloud.models.user import GroupMember, User
 from cloud.permissions.merge import Grant
 from cloud.permissions.models import EntrantPublic, GrantingRule, WhoCanEnterPublic
-from cloud.permissions.service import door_grants, door_permissions
+from cloud.permissions.service import door_grants, door_permissions, rules_reaching_door
 from cloud.timezones import offset_table
 from shared_schema.messages import ROLE_ADMIN
-from shared_schema.schedule import grant_allows, local_seconds, windows_allow
+from shared_schema.schedule import grant_allows, local_seconds, windows_allow, within_validity
 
 _TABLE_LEAD_S = 2 * 86400  # the offset table starts a little before T; one month covers T
 
@@ -73,3 +74,30 @@ def who_can_enter(*, session: Session, door: Door, site: Site, at: int) -> WhoCa
         users=users,
         count=len(users),
     )
+
+
+def rules_letting_in(*, session: Session, door: Door, site: Site, user: User, at: int) -> list[GrantingRule]:
+    """The rules that let this person through this door at `at`, judged on the rules themselves (not on a
+    credential: an external authenticator identified the person). Empty: the person may not enter then.
+
+    The same conditions as who-can-enter: an active person within their own validity; an enabled rule
+    reaching the door directly or through a zone, naming the person or one of their groups, whose validity
+    and weekly windows (site-local time) allow `at`; in lockdown, admin rules only."""
+    if user.status != "active" or not within_validity(user.valid_from, user.valid_until, at):
+        return []
+    assert door.id is not None
+    groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+    rules = session.exec(
+        select(AccessRule)
+        .where(*rules_reaching_door(door.id))
+        .where(or_(AccessRule.user_id == user.id, col(AccessRule.group_id).in_(groups)))
+        .order_by(col(AccessRule.id))
+    ).all()
+    offsets = offset_table(site.timezone, at - _TABLE_LEAD_S, 1)
+    return [
+        GrantingRule(rule_id=rule.id, name=rule.name, role=rule.role, via_group_id=rule.group_id)
+        for rule in rules
+        if rule.id is not None
+        and (door.mode != "lockdown" or rule.role == "admin")
+        and grant_allows(rule.valid_from, rule.valid_until, rule.windows, at, offsets)
+    ]
