@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from cloud.api.routes import (
     api_keys,
+    attendance,
     audit,
     credentials,
     doors,
@@ -28,6 +29,7 @@ ROUTERS = (
     credentials,
     rules,
     events,
+    attendance,
     audit,
     imports,
     api_keys,

@@ -234,7 +234,7 @@ def test_face_then_card_completes_when_the_tap_arrives(admin: Api, db: Engine, t
     _tap(db, office, 1, waiting["created_at"] + 3)
     commands = admin.ok("GET", f"/doors/{office['door']['id']}/commands")["data"]
     assert len(commands) == 1 and commands[0]["expires_at"] == waiting["created_at"] + 20
-    tap, entry = admin.ok("GET", "/events", params={"door_id": office["door"]["id"]})["data"]  # the tap is later
+    tap, entry = admin.ok("GET", "/events", params={"door_id": office["door"]["id"]})["data"]  # tap: later ts
     assert (tap["method"], tap["reason"]) == ("card", "face_required")
     assert (entry["method"], entry["terminal_id"], entry["type"]) == ("card+face", "gate-cam-1", "granted")
     audit = admin.ok("GET", "/audit", params={"entity": "door", "entity_id": str(office["door"]["id"])})[

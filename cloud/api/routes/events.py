@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from cloud.api.deps import CurrentOperator, Instant, SessionDep, to_unix
 from cloud.auth.operator import Operator
+from cloud.csvcells import spreadsheet_safe
 from cloud.events.models import EventPublic, EventResult, EventsPublic
 from cloud.events.service import CSV_COLUMNS, EventFilter, iter_events, list_events
 from shared_schema.messages import MAX_COUNTER
@@ -72,17 +73,6 @@ def read_events(
     )
 
 
-# A cell starting with one of these is a formula to a spreadsheet. The reason text comes from the locks, so
-# an export opened in Excel must not run it: such cells get a leading apostrophe (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_lines(engine: Engine, filters: EventFilter) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -90,7 +80,8 @@ def _csv_lines(engine: Engine, filters: EventFilter) -> Iterator[str]:
     # Its own session: the response streams after the request's session has closed.
     with Session(engine) as session:
         for count, event in enumerate(iter_events(session=session, filters=filters), 1):
-            writer.writerow([_cell(getattr(event, column)) for column in CSV_COLUMNS])
+            # The reason text comes from the locks: no cell may start a spreadsheet formula.
+            writer.writerow([spreadsheet_safe(getattr(event, column)) for column in CSV_COLUMNS])
             if count % 500 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
