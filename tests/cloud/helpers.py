@@ -53,7 +53,7 @@ def database_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
     """One object of every kind in the site, through a global admin key."""
     door = make_door(api, f"{tag} door", site_id=site_id)
-    user = make_user(api, f"{tag} user", site_id=site_id, card=card_hex())
+    user = make_user(api, f"{tag} user", site_id=site_id, card=card_hex(), external_id=f"{tag}-member")
     zone = api.ok(
         "POST", "/zones", 201, json={"name": f"{tag} zone", "site_id": site_id, "door_ids": [door["id"]]}
     )
@@ -83,6 +83,7 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
         "cred_hash": user["credential"]["cred_hash"],
         "webhook_id": webhook["id"],
         "delivery_id": delivery["id"],
+        "external_id": user["external_id"],
     }
 
 

@@ -129,6 +129,30 @@ def test_every_change_operation_is_audited(app: FastAPI, admin: Api, client: Tes
         ("post", "/sites", "/sites", {"name": "Short-lived"}, "site"),
         ("delete", "/sites/{site_id}", None, None, "site"),
     ]
+    # Other systems' calls, with an integration key.
+    connector = desk.ok(
+        "POST",
+        "/api-keys",
+        201,
+        json={
+            "name": "connector",
+            "role": "integration",
+            "site_id": i["site_id"],
+            "scopes": ["members", "verifications"],
+        },
+    )
+    desk.ok("PATCH", f"/doors/{spare_door}", json={"face_threshold": 0.5})
+    verification = {"user_id": spare_user, "door_id": spare_door, "confidence": 0.9, "terminal_id": "cam"}
+    integration_steps = [
+        (
+            "put",
+            "/integrations/members/{external_id}",
+            "/integrations/members/X-1",
+            {"name": "Member"},
+            "user",
+        ),
+        ("post", "/integrations/verifications", "/integrations/verifications", verification, "door"),
+    ]
     every_change = {
         (method, path[len(API) :])
         for path, operations in app.openapi()["paths"].items()
@@ -136,9 +160,14 @@ def test_every_change_operation_is_audited(app: FastAPI, admin: Api, client: Tes
         for method in operations
         if method != "get"
     }
-    assert every_change == {(m, p) for m, p, *_ in steps + global_steps}
+    assert every_change == {(m, p) for m, p, *_ in steps + global_steps + integration_steps}
     created_site = None
-    for caller, actor, plan in ((desk, "desk admin", steps), (admin, "root", global_steps)):
+    plans = (
+        (Api(client, connector["key"]), "connector", integration_steps),
+        (desk, "desk admin", steps),
+        (admin, "root", global_steps),
+    )
+    for caller, actor, plan in plans:
         for method, _, path, body, entity in plan:
             if path is None:  # delete the site made by the previous step
                 path = f"/sites/{created_site}"

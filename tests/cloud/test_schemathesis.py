@@ -89,3 +89,21 @@ def test_no_server_errors_with_a_site_bound_operator_key(api_schema: Any, admin:
     for result in api_schema.get_all_operations():
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(result.ok(), mode, key, SITE_KEY_EXAMPLES)
+
+
+def test_no_server_errors_from_an_integration_key(api_schema: Any, admin: Api, db: Engine) -> None:
+    """The /integrations operations with a key of both scopes (and a rate limit it never reaches)."""
+    [site] = [s for s in admin.ok("GET", "/sites")["data"] if s["name"] == "Fuzz"]
+    [door] = admin.ok("GET", "/doors", params={"site_id": site["id"]})["data"]
+    admin.ok("PATCH", f"/doors/{door['id']}", json={"face_threshold": 0.5})
+    admin.ok("POST", "/groups", 201, json={"name": "Members", "site_id": site["id"]})
+    body = {"name": "fuzz connector", "role": "integration", "site_id": site["id"]}
+    body |= {"scopes": ["members", "verifications"], "rate_limit_per_min": 100_000}
+    key = admin.ok("POST", "/api-keys", 201, json=body)["key"]
+    operations = [
+        r.ok() for r in api_schema.get_all_operations() if r.ok().path.startswith("/api/v1/integrations")
+    ]
+    assert len(operations) == 2
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz(operation, mode, key, MAX_EXAMPLES * 2)
