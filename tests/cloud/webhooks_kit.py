@@ -1,12 +1,20 @@
-"""Helpers of the webhook tests: a receiver in its own process, a clock the test moves, the docs' example."""
+"""Helpers of the integration tests: a webhook receiver in its own process, a clock the test moves, the
+cloud behind a real HTTP server, and the code examples of docs/INTEGRATIONS.md."""
 
 import json
 import re
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "INTEGRATIONS.md"
@@ -61,16 +69,39 @@ class ReceiverProcess:
         return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
 
 
-def docs_example() -> str:
-    """The receiver example of docs/INTEGRATIONS.md: the ```python block after <!-- receiver-example -->."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """The app behind a real uvicorn server in a thread, for clients that need a socket; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def docs_example(name: str = "receiver") -> str:
+    """A code example of docs/INTEGRATIONS.md: the ```python block after <!-- {name}-example -->."""
     text = DOCS.read_text(encoding="utf-8")
-    match = re.search(r"<!-- receiver-example -->\s*```python\n(.*?)```", text, re.S)
-    assert match, "docs/INTEGRATIONS.md lost its receiver example"
+    match = re.search(rf"<!-- {name}-example -->\s*```python\n(.*?)```", text, re.S)
+    assert match, f"docs/INTEGRATIONS.md lost its {name} example"
     return match.group(1)
 
 
+def docs_namespace(name: str) -> dict[str, Any]:
+    """What the docs' example defines (run as a module, not as a script)."""
+    namespace: dict[str, Any] = {"__name__": f"docs_{name}_example"}
+    exec(compile(docs_example(name), str(DOCS), "exec"), namespace)  # noqa: S102 (our own documentation)
+    return namespace
+
+
 def docs_verify() -> Any:
-    """verify_signature() as defined by the docs' example."""
-    namespace: dict[str, Any] = {"__name__": "docs_example"}
-    exec(compile(docs_example(), str(DOCS), "exec"), namespace)  # noqa: S102 (our own documentation)
-    return namespace["verify_signature"]
+    """verify_signature() as defined by the docs' receiver example."""
+    return docs_namespace("receiver")["verify_signature"]
