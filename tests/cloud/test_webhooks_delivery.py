@@ -262,3 +262,24 @@ def test_the_cli_delivers_once(tmp_path: Path, receiver: ReceiverProcess) -> Non
     with Session(engine) as session:
         assert {d.status for d in session.exec(select(WebhookDelivery)).all()} == {"delivered"}
     engine.dispose()
+
+
+def test_a_secret_that_does_not_open_fails_its_endpoint_only(
+    admin: Api, site: dict[str, Any], db: Engine, settings: Settings, receiver: ReceiverProcess
+) -> None:
+    good, moved = _hook(admin, site, receiver.url), _hook(admin, site, receiver.url)
+    with Session(db) as session:  # a sealed value copied to another row does not open there
+        sealed = session.get(WebhookEndpoint, good["id"])
+        assert sealed is not None
+        session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == moved["id"])
+            .values(secret_sealed=sealed.secret_sealed)
+        )
+        session.commit()
+    receiver.start()
+    _emit(db, site["id"], 1)
+    report = DeliveryWorker(db, settings, clock=FakeClock(time.time() + 1)).run_once()
+    assert (report.delivered, report.failed_attempts) == (1, 1)
+    (failed,) = admin.ok("GET", f"/webhooks/{moved['id']}/deliveries")["data"]
+    assert "does not open" in failed["last_error"] and len(receiver.received()) == 1

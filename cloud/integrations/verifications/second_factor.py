@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 from cloud.auth.operator import ROLE_INTEGRATION, Operator
 from cloud.events.models import Event
 from cloud.integrations.hooks import FACE_REQUIRED
+from cloud.integrations.verifications.decisions import audit_verification, open_door
 from cloud.integrations.verifications.models import Verification
-from cloud.integrations.verifications.service import audit_verification, open_door
 from cloud.models.api_key import ApiKey
 from cloud.models.common import now_ts
 from cloud.models.door import Door
@@ -45,6 +45,30 @@ def waiting_card_tap(*, session: Session, door: Door, user_id: int, at: int) -> 
         .order_by(col(Event.ts).desc(), col(Event.id).desc())
     )
     return session.exec(query).first()
+
+
+def face_arrived(
+    *, session: Session, operator: Operator, door: Door, verification: Verification, at: int
+) -> None:
+    """An allowed face at a card-and-face door: completes the person's waiting card tap, or waits for one."""
+    card = waiting_card_tap(session=session, door=door, user_id=verification.user_id, at=at)
+    if card is None:
+        verification.decision = verification.reason = "awaiting_card"
+        verification.expires_at = at + door.require_face_s
+        session.add(verification)
+        session.flush()
+        return
+    # The lock holds the card N seconds from the tap; the pair is never older than that.
+    expires = min(card.ts, at) + door.require_face_s
+    open_door(
+        session=session,
+        operator=operator,
+        door=door,
+        verification=verification,
+        at=at,
+        expires_at=expires,
+        card=card,
+    )
 
 
 def _waiting_verification(*, session: Session, door: Door, tap: Event, now: int) -> Verification | None:

@@ -18,24 +18,23 @@ through its event, an entry webhook.
 
 from sqlmodel import Session, select
 
-from cloud.audit.service import record_object_change
 from cloud.auth.operator import Operator
-from cloud.commands.models import Command, CommandPublic
-from cloud.commands.service import create_command
 from cloud.crud.scope import get_in_site
 from cloud.errors import Invalid
-from cloud.events.models import Event
-from cloud.events.recorded import record_cloud_event
+from cloud.integrations.verifications.decisions import (
+    audit_verification,
+    deny,
+    open_door,
+    verification_public,
+)
 from cloud.integrations.verifications.models import Verification, VerificationCreate, VerificationPublic
+from cloud.integrations.verifications.second_factor import face_arrived
 from cloud.models.common import now_ts
 from cloud.models.door import Door
 from cloud.models.site import Site
 from cloud.models.user import User
 from cloud.permissions.who import rules_letting_in
 from cloud.settings import Settings
-
-METHOD_FACE = "face"
-METHOD_CARD_AND_FACE = "card+face"
 
 
 def _person(*, session: Session, site_id: int, verification_in: VerificationCreate) -> User:
@@ -73,55 +72,6 @@ def _refusal(
     return None
 
 
-def open_door(
-    *,
-    session: Session,
-    operator: Operator,
-    door: Door,
-    verification: Verification,
-    at: int,
-    expires_at: int,
-    card: Event | None = None,
-) -> None:
-    """Grant: the one-shot unlock and the entry event (face, or card+face with the card's credential)."""
-    command = create_command(
-        session=session, operator=operator, door=door, action="unlock", expires_at=expires_at
-    )
-    event = record_cloud_event(
-        session=session,
-        door=door,
-        ts=at,
-        granted=True,
-        user_id=verification.user_id,
-        reason="card_and_face" if card else "face",
-        method=METHOD_CARD_AND_FACE if card else METHOD_FACE,
-        terminal_id=verification.terminal_id,
-        credential_id=card.credential_id if card else None,
-        cred_hash=card.cred_hash if card else "",
-    )
-    verification.decision, verification.reason = "granted", "card_and_face" if card else "face"
-    verification.command_id, verification.event_id = command.id, event.id
-    verification.card_event_id = card.id if card else None
-    session.add(verification)
-    session.flush()
-
-
-def verification_public(*, session: Session, verification: Verification) -> VerificationPublic:
-    command = session.get(Command, verification.command_id) if verification.command_id else None
-    return VerificationPublic.model_validate(
-        verification, update={"command": CommandPublic.model_validate(command) if command else None}
-    )
-
-
-def audit_verification(
-    *, session: Session, operator: Operator, door: Door, verification: Verification
-) -> None:
-    view = verification_public(session=session, verification=verification).model_dump(mode="json")
-    record_object_change(
-        session=session, operator=operator, action="verify", entity="door", obj=door, after=view
-    )
-
-
 def verify(
     *,
     session: Session,
@@ -131,8 +81,6 @@ def verify(
     verification_in: VerificationCreate,
 ) -> VerificationPublic:
     """Decide one verification (flushes, never commits)."""
-    from cloud.integrations.verifications.second_factor import waiting_card_tap
-
     assert site.id is not None
     door = get_in_site(
         session=session,
@@ -157,46 +105,16 @@ def verify(
         reason="not_allowed",
         created_at=at,
     )
+    session.add(verification)
+    session.flush()
     refusal = _refusal(
         session=session, door=door, site=site, user=user, confidence=verification.confidence, at=at
     )
     if refusal is not None:
-        verification.reason = refusal
-        session.add(verification)
-        session.flush()
-        event = record_cloud_event(
-            session=session,
-            door=door,
-            ts=at,
-            granted=False,
-            user_id=user.id,
-            reason=refusal,
-            method=METHOD_FACE,
-            terminal_id=verification.terminal_id,
-        )
-        verification.event_id = event.id
+        deny(session=session, door=door, verification=verification, reason=refusal, at=at)
     elif door.require_face_s:
-        card = waiting_card_tap(session=session, door=door, user_id=user.id, at=at)
-        session.add(verification)
-        session.flush()
-        if card is None:
-            verification.decision = verification.reason = "awaiting_card"
-            verification.expires_at = at + door.require_face_s
-        else:
-            # The lock holds the card N seconds from the tap; the pair must also not be older than that.
-            expires = min(card.ts, at) + door.require_face_s
-            open_door(
-                session=session,
-                operator=operator,
-                door=door,
-                verification=verification,
-                at=at,
-                expires_at=expires,
-                card=card,
-            )
+        face_arrived(session=session, operator=operator, door=door, verification=verification, at=at)
     else:
-        session.add(verification)
-        session.flush()
         expires = at + settings.face_unlock_ttl_s
         open_door(
             session=session,
@@ -206,7 +124,5 @@ def verify(
             at=at,
             expires_at=expires,
         )
-    session.add(verification)
-    session.flush()
     audit_verification(session=session, operator=operator, door=door, verification=verification)
     return verification_public(session=session, verification=verification)

@@ -42,6 +42,7 @@ from cloud.integrations.webhooks.signing import (
 )
 from cloud.integrations.webhooks.targets import TargetRefused, check_url
 from cloud.settings import Settings
+from cloud.vault.sealing import SealError
 
 Clock = Callable[[], float]
 log = logging.getLogger("cloud.webhooks")
@@ -74,6 +75,14 @@ class HttpSender:
         self.client.close()
 
 
+def _opened_secret(endpoint: WebhookEndpoint) -> str | None:
+    try:
+        return endpoint_secret(endpoint)
+    except SealError:
+        log.error("webhooks: the secret of endpoint %s does not open with this master key", endpoint.id)
+        return None
+
+
 def backoff_s(settings: Settings, attempts: int) -> int:
     """Seconds before the next try after `attempts` failed ones: base * 2^(attempts - 1), capped."""
     exponent = min(max(attempts - 1, 0), 30)
@@ -96,7 +105,7 @@ class _Job:
     delivery_id: str
     kind: str
     url: str
-    secret: str
+    secret: str | None  # None: the sealed secret does not open (another master key): nothing can be signed
     body: bytes
 
 
@@ -238,7 +247,7 @@ class DeliveryWorker:
                 delivery_id=delivery.delivery_id,
                 kind=delivery.kind,
                 url=endpoint.url,
-                secret=endpoint_secret(endpoint),
+                secret=_opened_secret(endpoint),
                 body=delivery.body.encode("ascii"),
             )
 
@@ -251,14 +260,7 @@ class DeliveryWorker:
         except TargetRefused as error:
             status, error_text = 0, f"target refused: {error}"[:_ERROR_CHARS]
         else:
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "openakerun-webhooks/1",
-                SIGNATURE_HEADER: signature_header(job.secret, now, job.body),
-                KIND_HEADER: job.kind,
-                DELIVERY_HEADER: job.delivery_id,
-            }
-            status, error_text = self.sender.post(job.url, job.body, headers)
+            status, error_text = self._send(job, now)
         duration_ms = int((time.monotonic() - started) * 1000)
         delivered = 200 <= status < 300
         if not delivered and status:
@@ -269,6 +271,18 @@ class DeliveryWorker:
         else:
             report.failed_attempts += 1
         return delivered
+
+    def _send(self, job: _Job, now: int) -> tuple[int, str]:
+        if job.secret is None:
+            return 0, "the signing secret does not open: is this the master key it was sealed with?"
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "openakerun-webhooks/1",
+            SIGNATURE_HEADER: signature_header(job.secret, now, job.body),
+            KIND_HEADER: job.kind,
+            DELIVERY_HEADER: job.delivery_id,
+        }
+        return self.sender.post(job.url, job.body, headers)
 
     def _record(
         self, job: _Job, now: int, status: int, error: str, duration_ms: int, delivered: bool
