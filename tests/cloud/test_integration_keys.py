@@ -1,14 +1,20 @@
 """Integration keys: scoped, bound to a site, rate limited per key, revocable, and kept out of the operators'
 endpoints (operators' keys likewise kept out of /integrations)."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from cloud.auth.ratelimit import KeyRateLimiter
+from cloud.db import make_engine
 from tests.cloud.conftest import Api, issue_key
-from tests.cloud.webhooks_kit import FakeClock
+from tests.cloud.webhooks_kit import REPO, FakeClock
 
 MEMBER = {"name": "Member One"}
 VERIFICATION_PATH = "/integrations/verifications"
@@ -103,3 +109,37 @@ def test_integration_calls_are_audited_with_the_key_as_actor(
     (entry,) = admin.ok("GET", "/audit", params={"entity": "user"})["data"]
     assert entry["actor_kind"] == "integration" and entry["actor"] == "billing" and entry["actor_key_id"]
     assert entry["action"] == "upsert" and entry["before"] is None and entry["after"]["external_id"] == "M-1"
+
+
+def test_the_cli_issues_integration_keys(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cloud.db", "PYTHONPATH": str(REPO)}
+
+    def cloud(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cloud", *args]
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert cloud("db", "upgrade").returncode == 0
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO site (name, timezone, site_key_sealed, created_at) VALUES ('S', 'UTC', '', 0)")
+        )
+    issued = cloud(
+        "keys", "create", "--role", "integration", "--site", "1", "--scope", "members", "--name", "crm"
+    )
+    assert issued.returncode == 0 and issued.stdout.strip().startswith("oak_"), issued.stderr
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT role, scopes, rate_limit_per_min FROM api_key")).one()
+    assert (row[0], json.loads(row[1]) if isinstance(row[1], str) else row[1], row[2]) == (
+        "integration",
+        ["members"],
+        None,
+    )
+    for args, message in (
+        (("--role", "integration", "--site", "1"), "scopes"),
+        (("--role", "integration", "--scope", "members"), "site_id"),
+        (("--role", "viewer", "--site", "1", "--scope", "members"), "scopes"),
+    ):
+        refused = cloud("keys", "create", "--name", "x", *args)
+        assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
+    engine.dispose()
