@@ -8,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-AREAS = ("schema", "firmware", "hal", "net", "cloud", "secrets")
+AREAS = ("schema", "firmware", "hal", "net", "cloud", "secrets", "integrations")
 
 
 def main() -> int:

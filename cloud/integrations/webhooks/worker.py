@@ -6,8 +6,9 @@ hour gets everything, in order. A head older than `webhook_max_age_s` is given u
 one moves up.
 
 Several workers (processes or machines) may run at once: a worker sends to an endpoint only while it holds
-the endpoint's lease (a conditional UPDATE of lease_owner/lease_until, renewed before every attempt), so one
-endpoint is served by one worker at a time. A worker that dies loses its lease after `webhook_lease_s`.
+the endpoint's lease (a conditional UPDATE of lease_owner/lease_until, renewed in the transaction recording
+each attempt), so one endpoint is served by one worker at a time. A worker that dies loses its lease after
+`webhook_lease_s`.
 
 Delivery is at least once: a worker that dies between the receiver's answer and the commit sends that
 delivery again; receivers drop repeats by the delivery id (header X-Openakerun-Delivery, body "id").
@@ -101,6 +102,7 @@ class PassReport:
 class _Job:
     """What one attempt needs, read inside a short transaction and used outside it."""
 
+    endpoint_id: int
     delivery_pk: int
     delivery_id: str
     kind: str
@@ -210,12 +212,11 @@ class DeliveryWorker:
     # --- one endpoint -----------------------------------------------------------------------------
 
     def _drain(self, endpoint_id: int, report: PassReport) -> None:
-        """Send the endpoint's due deliveries in order; stop at the first failure (it blocks the rest)."""
+        """Send the endpoint's due deliveries in order; stop at the first failure (it blocks the rest) and
+        when the lease could not be renewed (another worker took the endpoint over)."""
         for _ in range(self.settings.webhook_batch):
             job = self._next_job(endpoint_id, report)
-            if job is None or not self._claim(endpoint_id):
-                return
-            if not self._attempt(job, report):
+            if job is None or not self._attempt(job, report):
                 return
 
     def _next_job(self, endpoint_id: int, report: PassReport) -> _Job | None:
@@ -243,6 +244,7 @@ class DeliveryWorker:
                 report.given_up += 1
             assert delivery.id is not None
             return _Job(
+                endpoint_id=endpoint_id,
                 delivery_pk=delivery.id,
                 delivery_id=delivery.delivery_id,
                 kind=delivery.kind,
@@ -252,7 +254,8 @@ class DeliveryWorker:
             )
 
     def _attempt(self, job: _Job, report: PassReport) -> bool:
-        """One signed POST (outside any transaction), then its outcome recorded. True if delivered."""
+        """One signed POST (outside any transaction), then its outcome recorded. True if delivered and the
+        endpoint is still this worker's."""
         now = self.now()
         started = time.monotonic()
         try:
@@ -265,12 +268,12 @@ class DeliveryWorker:
         delivered = 200 <= status < 300
         if not delivered and status:
             error_text = f"HTTP {status}"
-        self._record(job, now, status, error_text, duration_ms, delivered)
+        still_mine = self._record(job, now, status, error_text, duration_ms, delivered)
         if delivered:
             report.delivered += 1
         else:
             report.failed_attempts += 1
-        return delivered
+        return delivered and still_mine
 
     def _send(self, job: _Job, now: int) -> tuple[int, str]:
         if job.secret is None:
@@ -286,11 +289,13 @@ class DeliveryWorker:
 
     def _record(
         self, job: _Job, now: int, status: int, error: str, duration_ms: int, delivered: bool
-    ) -> None:
+    ) -> bool:
+        """The attempt and the delivery's new state, and the endpoint's lease renewed, in one transaction.
+        True if the lease was renewed."""
         with Session(self.engine) as session:
             delivery = session.get(WebhookDelivery, job.delivery_pk)
             if delivery is None or delivery.status != "pending":  # deleted with its endpoint meanwhile
-                return
+                return False
             attempt = WebhookAttempt(delivery_id=job.delivery_pk, at=now, status_code=status, error=error)
             attempt.duration_ms = duration_ms
             session.add(attempt)
@@ -301,7 +306,15 @@ class DeliveryWorker:
             else:
                 delivery.next_attempt_at = now + backoff_s(self.settings, delivery.attempts)
             session.add(delivery)
+            renewed = session.execute(
+                sa.update(WebhookEndpoint)
+                .where(
+                    col(WebhookEndpoint.id) == job.endpoint_id, col(WebhookEndpoint.lease_owner) == self.owner
+                )
+                .values(lease_until=now + self.settings.webhook_lease_s)
+            )
             session.commit()
+            return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
     # --- housekeeping -----------------------------------------------------------------------------
 
