@@ -8,6 +8,7 @@ from cloud.audit.service import record_change
 from cloud.auth.operator import Operator
 from cloud.crud.scope import delete_with_dependents, snapshot
 from cloud.errors import Conflict, Forbidden
+from cloud.integrations.webhooks.service import delete_site_endpoints
 from cloud.models.api_key import ApiKey
 from cloud.models.door import Door
 from cloud.models.rule import AccessRule
@@ -89,7 +90,9 @@ def delete_site(*, session: Session, operator: Operator, site: Site) -> None:
         site_id=site.id,
         before=snapshot(SitePublic, site),
     )
-    # Without doors or users, what is left (rules, zones, groups, keys) reaches nothing: remove it.
+    # Without doors or users, what is left (rules, zones, groups, keys, webhooks) reaches nothing: remove it.
+    assert site.id is not None
+    delete_site_endpoints(session=session, site_id=site.id)
     delete_with_dependents(
         session=session,
         obj=site,

@@ -159,3 +159,13 @@ def test_another_sites_admin_cannot_see_or_touch_an_endpoint(
     for method in ("GET", "PATCH", "DELETE"):
         assert stranger.request(method, f"/webhooks/{webhook['id']}", json={}).status_code == 404
     assert stranger.post(f"/webhooks/{webhook['id']}/ping").status_code == 404
+
+
+def test_deleting_a_site_deletes_its_webhooks_and_their_queues(
+    admin: Api, db: Engine, site: dict[str, Any], webhook: dict[str, Any]
+) -> None:
+    admin.ok("POST", f"/webhooks/{webhook['id']}/ping", 202)
+    admin.ok("DELETE", f"/sites/{site['id']}", 204)
+    assert admin.ok("GET", "/webhooks")["count"] == 0
+    with Session(db) as session:
+        assert _deliveries(session) == []

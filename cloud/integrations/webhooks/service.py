@@ -108,14 +108,27 @@ def update_endpoint(
     return endpoint
 
 
+def _delete_queues(*, session: Session, endpoint_ids: Any) -> None:
+    """The deliveries (sent or not) and attempts of these endpoints (a list or a subquery of ids)."""
+    deliveries = select(WebhookDelivery.id).where(col(WebhookDelivery.endpoint_id).in_(endpoint_ids))
+    session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(deliveries)))
+    session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id).in_(endpoint_ids)))
+
+
 def delete_endpoint(*, session: Session, operator: Operator, endpoint: WebhookEndpoint) -> None:
     """Removes the endpoint with its deliveries (sent or not) and their attempts."""
     before = snapshot(WebhookEndpointPublic, endpoint, **_no_queue())
-    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
-    session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(deliveries)))
-    session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
+    _delete_queues(session=session, endpoint_ids=[endpoint.id])
     _audit(session, operator, "delete", endpoint, before=before)
     session.delete(endpoint)
+    session.flush()
+
+
+def delete_site_endpoints(*, session: Session, site_id: int) -> None:
+    """Every endpoint of a site being deleted, with their queues (the site's deletion is the audit entry)."""
+    endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.site_id == site_id)
+    _delete_queues(session=session, endpoint_ids=endpoints)
+    session.execute(delete(WebhookEndpoint).where(col(WebhookEndpoint.site_id) == site_id))
     session.flush()
 
 
