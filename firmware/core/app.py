@@ -14,10 +14,9 @@ from core import fsutil
 from core.clock import Clock
 from core.cloudapi import CloudApi
 from core.config import DEFAULTS, int_setting
-from core.decision import phone_verdict, tap_verdict
+from core.decision import tap_verdict
 from core.eventlog import EventLog
 from core.keys import Keys, parse_secret
-from core.mobilekey import PhoneExchange, device_id_bytes
 from core.permstore import STATUS_CORRUPT, PermStore
 from core.site import Site
 from core.state import FLAG_SITE_SET, MAX_EPOCH, State
@@ -28,9 +27,6 @@ from shared_schema.hmac_sha256 import HmacKey
 FIRMWARE_VERSION = "0.2.0"
 # Files that belong to one provisioning: a lock provisioned again (a new epoch) starts without them.
 _PROVISIONING_FILES = ("perm.db", "keys.bin", "site.json")
-# Phone attempts refused before their ticket verified (anyone within radio range can make them) are logged at
-# most once per this many ms, so that a stranger's burst cannot push real entries out of the event log.
-PHONE_QUIET_MS = 5000
 
 
 def parse_site_key(text):
@@ -90,9 +86,11 @@ class LockApp(CloudApi):
         self._last_tap_at = 0
         self._passage = False
         self._update_lock = asyncio.Lock()
-        self.phone = self._phone_exchange(hw, config)
-        self.phone_unlogged = 0  # unauthenticated phone refusals not logged (PHONE_QUIET_MS)
-        self._phone_logged_at = None
+        self.phone = None  # core.phonetap.PhoneTaps when the HAL carries phone exchanges (BLE)
+        if getattr(hw, "phone", None) is not None:
+            from core.phonetap import attach  # only where a phone can come: others do not pay its heap
+
+            self.phone = attach(self, hw, config)
         self.init_cloud_api()
         self.boot_reason = hw.boot_reason()
         self.record("boot", None, self.boot_reason)
@@ -105,17 +103,6 @@ class LockApp(CloudApi):
         for note in boot_notes:
             self.record("boot", None, note)
         self._signal("idle")
-
-    def _phone_exchange(self, hw, config):
-        """The BLE (or simulated) phone exchange, when the HAL has one and the lock knows its device id."""
-        port = getattr(hw, "phone", None)
-        device_id = device_id_bytes(config.get("device_id"))
-        if port is None or device_id is None:
-            return None
-        ttl_ms = int_setting(config, "phone_challenge_s", 1, 60) * 1000
-        exchange = PhoneExchange(device_id, hw.ticks_ms, hw.ticks_diff, ttl_ms)
-        port.attach(exchange)
-        return exchange
 
     # --- outputs ----------------------------------------------------------------------------------------
 
@@ -165,36 +152,11 @@ class LockApp(CloudApi):
             self.store, self.site_key, self.keys.table_key(self.store.generation), kind, uid,
             self.clock.trusted_now(), site.offsets, site.until, site.decision_mode(),
         )
-        self._act(verdict, kind, True)
+        self._act(verdict, kind)
         return verdict
 
-    def handle_phone(self):
-        """Decide on the presentation the phone exchange holds, act on it, answer the phone; the Verdict."""
-        exchange, site = self.phone, self.site
-        try:
-            checked = exchange.check(self.keys.mobile_key)
-        finally:
-            exchange.done()  # the inbox takes the next presentation whatever happened
-        verdict = phone_verdict(
-            self.store, self.keys.table_key(self.store.generation), checked, self.clock.trusted_now(),
-            site.offsets, site.until, site.decision_mode(),
-        )
-        self._act(verdict, "mobile", verdict.cred is not None or self._phone_log_due())
-        try:
-            self.hw.phone.result(verdict.reason)
-        except Exception:  # the phone not hearing the answer must not touch the door
-            self._report("error", {"where": "phone", "type": "result"})
-        return verdict
-
-    def _phone_log_due(self):
-        now, last = self.hw.ticks_ms(), self._phone_logged_at
-        if last is not None and self.hw.ticks_diff(now, last) < PHONE_QUIET_MS:
-            self.phone_unlogged += 1
-            return False
-        self._phone_logged_at = now
-        return True
-
-    def _act(self, verdict, kind, log):
+    def _act(self, verdict, kind, log=True):
+        """Log (unless `log` is False), report, signal and, when granted, unlock: a card's or a phone's."""
         seq = 0
         if log:
             seq = self.record("granted" if verdict.granted else "denied", verdict.cred, verdict.reason)
@@ -261,7 +223,7 @@ class LockApp(CloudApi):
         now = self.hw.ticks_ms()
         self._poll_reader(now)
         if self.phone is not None and self.phone.ready():
-            self.handle_phone()
+            self.phone.handle()
         if self.hw.exit_button is not None and self.hw.exit_button.take_press():
             self.exit_request()
         self._poll_door(now)

@@ -78,4 +78,4 @@ def tap(app, keyfile, **options):
     _, challenge = app.phone.hello()
     data = presentation(keyfile, challenge, **options)
     assert send(app, data) is None
-    return app.handle_phone().reason
+    return app.phone.handle().reason

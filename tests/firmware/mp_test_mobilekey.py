@@ -1,8 +1,8 @@
-# micropython-test heapsize=192K
+# micropython-test heapsize=224K
 # A phone's mobile key at the lock (core.mobilekey + LockApp.handle_phone), on the real MicroPython
 # interpreter with fake hardware: a valid key unlocks; every way to get it wrong is refused with its own
 # reason, the lock keeps running, and a burst of exchanges leaves the heap exactly as it was.
-# heapsize 192K: the whole core and the key builders (canonical JSON) compile from source into the heap here.
+# heapsize 224K: the whole core and the key builders (canonical JSON) compile from source into the heap here.
 # ruff: noqa: I001, E402  (fwenv must run first: it puts firmware/ on the import path)
 import gc
 
@@ -40,7 +40,7 @@ def test_parts_as_ble_writes_bring_them():
     data = fwphone.presentation(keyfile, challenge)
     assert fwphone.send(app, data, part_size=20) is None
     assert app.phone.ready()
-    assert app.handle_phone().reason == "ok"
+    assert app.phone.handle().reason == "ok"
 
 
 def test_the_keys_own_limits_are_checked():
@@ -89,7 +89,7 @@ def test_tampered_payload_and_wrong_secret():
     at = bytes(data).find(b'"t":') + 4
     data[at] = ord("9")  # push the expiry into the future
     fwphone.send(app, bytes(data))
-    assert app.handle_phone().reason == "bad_payload"
+    assert app.phone.handle().reason == "bad_payload"
     # the genuine ticket with an answer from another secret (a copied ticket without k)
     thief = _key(1, valid_until=NOW - 1)
     thief["secret"] = "11" * 32
@@ -99,7 +99,7 @@ def test_tampered_payload_and_wrong_secret():
     data = bytearray(fwphone.presentation(_key(1), challenge))
     data[33] = ord("0") if data[33] != ord("0") else ord("1")
     fwphone.send(app, bytes(data))
-    assert app.handle_phone().reason == "bad_answer"
+    assert app.phone.handle().reason == "bad_answer"
     assert hw.actuator.moves == []
 
 
@@ -109,27 +109,27 @@ def test_replayed_and_other_challenges():
     _, challenge = app.phone.hello()
     recorded = fwphone.presentation(keyfile, challenge)
     fwphone.send(app, recorded)
-    assert app.handle_phone().reason == "ok"
+    assert app.phone.handle().reason == "ok"
     fwphone.send(app, recorded)  # the same exchange played again, with or without a new challenge out
-    assert app.handle_phone().reason == "replayed"
+    assert app.phone.handle().reason == "replayed"
     app.phone.hello()
     fwphone.send(app, recorded)
-    assert app.handle_phone().reason == "replayed"
+    assert app.phone.handle().reason == "replayed"
     # an answer computed for another challenge, echoing the current one
     _, current = app.phone.hello()
     other = "ab" * 16
     data = bytearray(fwphone.presentation(keyfile, other))
     data[0:32] = current.encode()
     fwphone.send(app, bytes(data))
-    assert app.handle_phone().reason == "bad_answer"
+    assert app.phone.handle().reason == "bad_answer"
     # an answer to a challenge this lock never issued (or one superseded before it was answered)
     app.phone.hello()
     fwphone.send(app, fwphone.presentation(keyfile, other))
-    assert app.handle_phone().reason == "wrong_challenge"
+    assert app.phone.handle().reason == "wrong_challenge"
     _, first = app.phone.hello()
     app.phone.hello()
     fwphone.send(app, fwphone.presentation(keyfile, first))
-    assert app.handle_phone().reason == "wrong_challenge"
+    assert app.phone.handle().reason == "wrong_challenge"
     assert hw.actuator.moves == ["unlock"]
 
 
@@ -138,9 +138,9 @@ def test_a_challenge_is_answered_in_time_and_once():
     _, challenge = app.phone.hello()
     hw.time.ms += mk.CHALLENGE_TTL_S * 1000 + 1
     fwphone.send(app, fwphone.presentation(_key(1), challenge))
-    assert app.handle_phone().reason == "stale_challenge"
+    assert app.phone.handle().reason == "stale_challenge"
     fwphone.send(app, fwphone.presentation(_key(1), challenge))
-    assert app.handle_phone().reason == "replayed"  # spent by the late answer
+    assert app.phone.handle().reason == "replayed"  # spent by the late answer
     assert hw.actuator.moves == []
 
 
@@ -162,11 +162,11 @@ def test_truncated_oversized_and_malformed_messages():
     for data, expected in cases:
         app.phone.hello()
         assert fwphone.send(app, data) is None
-        assert app.handle_phone().reason == expected, (data, expected)
+        assert app.phone.handle().reason == expected, (data, expected)
     # oversized in parts: the rest is dropped as it comes, the answer comes after the last part
     app.phone.hello()
     assert fwphone.send(app, good + b"y" * 600, part_size=100) is None
-    assert app.handle_phone().reason == "too_large"
+    assert app.phone.handle().reason == "too_large"
     # the lock still opens for the genuine phone afterwards
     assert _tap(app, keyfile) == "ok"
     assert hw.actuator.moves == ["unlock"]
@@ -190,8 +190,8 @@ def test_unauthenticated_refusals_are_logged_at_most_every_few_seconds():
     for _ in range(10):
         app.phone.hello()
         fwphone.send(app, b"junk" * 40)
-        assert app.handle_phone().reason == "bad_format"
-    assert len(_events(app)) == before + 1 and app.phone_unlogged == 9
+        assert app.phone.handle().reason == "bad_format"
+    assert len(_events(app)) == before + 1 and app.phone.unlogged == 9
     assert len(hw.phone.results) == 10  # every phone still hears why
     assert _tap(app, _key(1)) == "ok"  # an authenticated attempt is always logged
     assert len(_events(app)) == before + 2
@@ -234,9 +234,9 @@ def test_a_burst_of_exchanges_leaves_the_heap_as_it_was():
             for keyfile in (valid, expired):
                 _, challenge = app.phone.hello()
                 fwphone.send(app, data)
-                app.handle_phone()
+                app.phone.handle()
                 fwphone.send(app, fwphone.presentation(keyfile, challenge))
-                app.handle_phone()
+                app.phone.handle()
 
     burst()  # warm up: the K_mobile cache, the log's segment file
     app.hw.actuator.moves = []
