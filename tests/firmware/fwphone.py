@@ -42,9 +42,10 @@ def entry(n, role=0, valid_from=0, valid_until=0, windows=None, secret=fwenv.DEV
             valid_until, windows or []]
 
 
-def make_lock(entries, now=NOW, data_dir=None, config=None):
-    """A provisioned lock with a phone transport and a table of `entries` (sorted here)."""
-    hw = fwhw.FakeHardware(data_dir or fwenv.temp_dir(), now=now, phone=True)
+def make_lock(entries, now=NOW, data_dir=None, config=None, hw=None):
+    """A provisioned lock with a phone transport and a table of `entries` (sorted here); `hw` defaults to
+    fake hardware with a phone port."""
+    hw = hw or fwhw.FakeHardware(data_dir or fwenv.temp_dir(), now=now, phone=True)
     app = LockApp(hw, config or CONFIG)
     app.new_challenge()
     assert app.apply_time(now, fwapp.UTC, fwapp.UNTIL) is None
