@@ -10,6 +10,7 @@ from cloud.api.routes import (
     events,
     groups,
     imports,
+    mobile_keys,
     rules,
     sites,
     users,
@@ -17,5 +18,18 @@ from cloud.api.routes import (
 )
 
 api_router = APIRouter()
-for module in (sites, doors, zones, users, groups, credentials, rules, events, audit, imports, api_keys):
+for module in (
+    sites,
+    doors,
+    zones,
+    users,
+    mobile_keys,
+    groups,
+    credentials,
+    rules,
+    events,
+    audit,
+    imports,
+    api_keys,
+):
     api_router.include_router(module.router)

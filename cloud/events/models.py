@@ -32,6 +32,8 @@ class Event(SQLModel, table=True):
     user_id: int | None = None
     reason: str = Field(default="", sa_type=sa.String(24))
     received_at: int = Field(sa_type=sa.BigInteger)
+    # How the door was asked: card, phone (a phone token or a mobile key), remote, or "" (door events).
+    method: str = Field(default="", sa_type=sa.String(8))
 
 
 # An event as the API shows it.
@@ -49,6 +51,7 @@ class EventPublic(SQLModel):
     user_id: int | None
     reason: str
     received_at: int
+    method: str
 
 
 # A page of events; pass next_cursor back as ?cursor= for the next page (null: no more).

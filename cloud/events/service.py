@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, and_, col, or_, select
 
 from cloud.errors import Invalid
+from cloud.events.method import event_method, methods_of
 from cloud.events.models import Event, PresenceEntry, PresencePerson, PresencePublic
 from cloud.models.common import now_ts
 from cloud.models.credential import Credential
@@ -77,6 +78,7 @@ def ingest_events(
             )
         ).all()
     }
+    methods = methods_of(session=session, site_id=door.site_id, hashes=hashes)
     rows = []
     for seq, ts, kind, cred, reason in valid:
         if seq in known:
@@ -97,6 +99,7 @@ def ingest_events(
                 "user_id": user_id,
                 "reason": reason,
                 "received_at": received_at,
+                "method": event_method(methods, kind, cred, reason),
             }
         )
     if rows:

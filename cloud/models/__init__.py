@@ -5,6 +5,7 @@ from cloud.audit.models import AuditEntry
 from cloud.commands.models import Command
 from cloud.events.models import Event
 from cloud.lockkeys.models import DoorKey
+from cloud.mobilekeys.models import MobileKey
 from cloud.models.api_key import ApiKey
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "Group",
     "GroupMember",
+    "MobileKey",
     "OperatorAccount",
     "SignInThrottle",
     "Site",
