@@ -47,13 +47,20 @@ def test_issue_for_a_door_cut_to_the_rule_with_its_windows(api: Api) -> None:
     keyfile = issued["key_file"]
     assert keyfile["key_id"] == issued["key_id"] and len(keyfile["secret"]) == 64
     assert json.loads(keyfile["common"]) == {
-        "f": issued["valid_from"], "k": issued["key_id"], "t": now + 10 * DAY, "u": user["id"], "v": 1,
+        "f": issued["valid_from"],
+        "k": issued["key_id"],
+        "t": now + 10 * DAY,
+        "u": user["id"],
+        "v": 1,
         "win": WEEKDAYS,
     }
     # the credential: kind mobile, assurance challenge, its id the key id; in the door's table
     credential = api.ok("GET", f"/credentials/{issued['credential_id']}")
     assert (credential["kind"], credential["assurance"], credential["cred_hash"]) == (
-        "mobile", "challenge", issued["key_id"])
+        "mobile",
+        "challenge",
+        issued["key_id"],
+    )
     assert [entry[0] for entry in entries(api, door["id"])["entries"]] == [issued["key_id"]]
 
 
@@ -85,7 +92,8 @@ def test_a_zone_key_covers_the_doors_the_rules_reach(api: Api) -> None:
     assert sorted(d["door_id"] for d in issued["doors"]) == [doors[0]["id"], doors[1]["id"]]
     assert issued["windows"] == [[3, 540, 600]]  # the union of the rules' windows
     assert sorted(t["device_id"] for t in issued["key_file"]["locks"]) == sorted(
-        d["device_id"] for d in doors[:2])
+        d["device_id"] for d in doors[:2]
+    )
 
 
 @pytest.mark.parametrize(
@@ -167,9 +175,16 @@ def test_events_of_a_phone_show_it_revoked_or_not(api: Api, db: Engine) -> None:
     card_user = make_user(api, "Card", card="0127aabbccddeeff")
     issued = _issue(api, user["id"], door_id=door["id"])
     key_id = issued["key_id"]
-    ingest(db, door["id"], [[1, 0, "granted", key_id, "ok"], [2, 0, "denied", "", "bad_answer"],
-                            [3, 0, "granted", card_user["credential"]["cred_hash"], "ok"],
-                            [4, 0, "door_open", "", "door_sensor"]])
+    ingest(
+        db,
+        door["id"],
+        [
+            [1, 0, "granted", key_id, "ok"],
+            [2, 0, "denied", "", "bad_answer"],
+            [3, 0, "granted", card_user["credential"]["cred_hash"], "ok"],
+            [4, 0, "door_open", "", "door_sensor"],
+        ],
+    )
     api.ok("DELETE", f"/users/{user['id']}/mobile-keys/{issued['id']}", 204)
     ingest(db, door["id"], [[5, 0, "denied", key_id, "unknown_credential"]])
     events = api.ok("GET", f"/events?door_id={door['id']}&limit=10")["data"]
