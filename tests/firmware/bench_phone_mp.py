@@ -13,7 +13,16 @@ import time
 if "." not in sys.path:
     sys.path.append(".")
 
-from tests.firmware import fwenv, fwphone
+from tests.firmware import fwenv
+from core.app import LockApp  # noqa: F401  (the lock's code, before the phone's and the test helpers)
+
+gc.collect()
+_FREE_BEFORE_PHONE = gc.mem_free()
+from core.phonetap import PhoneTaps  # noqa: F401
+
+gc.collect()
+_PHONE_CODE = _FREE_BEFORE_PHONE - gc.mem_free()
+from tests.firmware import fwphone
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 CREDENTIALS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -68,12 +77,7 @@ def _allocated(app, keyfile):
 
 
 def main():
-    gc.collect()
-    free_before = gc.mem_free()
-    from core.phonetap import PhoneTaps  # noqa: F401  (the phone modules, compiled from source)
-
-    gc.collect()
-    code = free_before - gc.mem_free()
+    code = _PHONE_CODE
     hw, app = fwphone.make_lock(_table(), config=fwphone.CONFIG)
     hw.report = lambda kind, fields: None
     hw.led = hw.buzzer = None
@@ -89,7 +93,7 @@ def main():
     del exchange
     valid = fwphone.make_key(1)
     print("mobile key exchange, %d rounds, %d credentials in the table" % (ROUNDS, CREDENTIALS))
-    print("  phone modules compiled from source: %d B of heap" % code)
+    print("  phone modules (core.mobilekey, .phonetap, shared_schema.mobilekeys), source: %d B" % code)
     print("  one exchange's fixed buffers (inbox, challenges): %d B" % fixed)
     for name, mutate in (
         ("granted", None),
