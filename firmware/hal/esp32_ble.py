@@ -61,6 +61,9 @@ class Unattached:
     def feed(self, part: str, data) -> str | None:
         return "not_ready"
 
+    def ready(self) -> bool:
+        return False
+
 
 class PhoneService:
     """hw.phone on the board: the core attaches its exchange, this serves it over BLE."""
@@ -121,7 +124,8 @@ class PhoneService:
             self._new_hello()
         elif event == _IRQ_CENTRAL_DISCONNECT:
             self._conn = None
-            self.exchange.hello()  # the challenge that phone saw can no longer be answered
+            if not self.exchange.ready():  # (one already complete is still decided, and its event logged)
+                self.exchange.hello()  # the challenge that phone saw can no longer be answered
             self._advertise()
         elif event == _IRQ_GATTS_WRITE and data[1] == self._present:
             self._write(self._ble.gatts_read(self._present))

@@ -29,6 +29,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/access-rules/{rule_id}"): {"json": {"name": "taken over"}},
     ("post", "/doors/{door_id}/commands"): {"json": {"action": "unlock"}},
     ("get", "/zones/{zone_id}/presence"): {"params": {"since": 0}},
+    ("post", "/users/{user_id}/mobile-keys"): {"json": {"door_id": 1}},
 }
 
 

@@ -123,7 +123,7 @@ def test_bad_requests_are_refused_and_store_nothing(
 
 def test_no_rule_no_key_and_suspended_users_get_none(api: Api) -> None:
     now = int(time.time())
-    door, user = _setup(api, valid_from=now + 30 * DAY)
+    door, user = _setup(api, valid_from=now + 40 * DAY)
     other = make_door(api, "Back")
     answer = api.post(f"/users/{user['id']}/mobile-keys", json={"door_id": other["id"]})
     assert answer.status_code == 422 and "no enabled rule" in answer.text

@@ -72,21 +72,21 @@ def list_mobile_keys(
     return MobileKeysPublic(data=service.mobile_keys_public(session=session, keys=rows), count=count)
 
 
-@router.get("/{key_id}", response_model=MobileKeyPublic)
+@router.get("/{mobile_key_id}", response_model=MobileKeyPublic)
 def read_mobile_key(
-    session: SessionDep, operator: CurrentOperator, user_id: ObjectId, key_id: ObjectId
+    session: SessionDep, operator: CurrentOperator, user_id: ObjectId, mobile_key_id: ObjectId
 ) -> MobileKeyPublic:
     user = _user(session, operator, user_id)
-    mobile = service.get_mobile_key(session=session, user=user, key_id=key_id)
+    mobile = service.get_mobile_key(session=session, user=user, key_id=mobile_key_id)
     return service.mobile_key_public(session=session, mobile=mobile)
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{mobile_key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_mobile_key(
-    session: SessionDep, operator: WriterOperator, user_id: ObjectId, key_id: ObjectId
+    session: SessionDep, operator: WriterOperator, user_id: ObjectId, mobile_key_id: ObjectId
 ) -> None:
     """Revokes the key: its credential is deleted, so the doors' tables lose it at the next sync."""
     user = _user(session, operator, user_id)
-    mobile = service.get_mobile_key(session=session, user=user, key_id=key_id)
+    mobile = service.get_mobile_key(session=session, user=user, key_id=mobile_key_id)
     service.revoke_mobile_key(session=session, operator=operator, mobile=mobile)
     session.commit()
