@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_presence_entries: int = 20000
     # Months of DST transitions covered by the UTC-offset tables sent to locks.
     offset_table_months: int = 12
+    # Mobile keys (phones): the validity of a key issued without valid_until, and the longest allowed.
+    mobile_key_default_days: int = 30
+    mobile_key_max_days: int = 366
     # The master key sealing site keys and device secrets (AES-256-GCM, docs/SECURITY.md): 32 bytes as hex or
     # base64 in OPENAKERUN_MASTER_KEY, else read from OPENAKERUN_MASTER_KEY_FILE (`python -m cloud keys
     # init-master` creates it, mode 0600). Never stored in the database.

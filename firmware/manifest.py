@@ -21,6 +21,6 @@ package("core")  # noqa: F821
 package("net")  # noqa: F821  (MQTT client, TLS and reconnects, DNS: firmware/net)
 package("drivers")  # noqa: F821
 # Only the ESP32 hardware: the simulator (hal/sim*.py) never runs on a board.
-package("hal", files=["__init__.py", "esp32.py"])  # noqa: F821
+package("hal", files=["__init__.py", "esp32.py", "esp32_ble.py"])  # noqa: F821
 # The wire contract, next to firmware/ in the repository and at the root of the board's import path.
 package("shared_schema", base_path="..")  # noqa: F821

@@ -8,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-AREAS = ("schema", "firmware", "hal", "net", "cloud", "secrets", "integrations")
+AREAS = ("schema", "firmware", "hal", "net", "phone", "cloud", "secrets", "integrations")
 
 
 def main() -> int:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from shared_schema import messages as m
+from shared_schema import mobilekeyfile
+from shared_schema import mobilekeys as mk
 from shared_schema.assurance import assurance
 from shared_schema.canonical import canonical_bytes
 from shared_schema.credentials import (
@@ -742,6 +744,50 @@ def schedules() -> list:
     return cases
 
 
+def mobile_keys() -> dict:
+    """A mobile key's derivations at one lock, and presentations a lock refuses (docs/PROTOCOL.md)."""
+    device_secret, device_id, generation = bytes(range(32)), "front-door", 3
+    key_id, key_secret = bytes(range(0xA0, 0xB0)), bytes(range(0x40, 0x60))
+    challenge, spent = bytes(range(0xC0, 0xD0)), bytes(range(0xE0, 0xF0))
+    common = mobilekeyfile.common_text(key_id, 42, 1767225600, 1769904000, [[0x1F, 540, 1080]])
+    ticket = mobilekeyfile.lock_ticket(device_secret, generation, device_id, key_id, key_secret, common)
+    keyfile = mobilekeyfile.key_file(key_id, key_secret, 42, "", 1767225600, 1769904000, [[0x1F, 540, 1080]],
+                                     common, [ticket])
+    good = mobilekeyfile.presentation(keyfile, ticket, device_id, challenge.hex())
+    k_mobile = hmac_sha256(device_secret, mk.LABEL_MOBILE)
+    k_door = mk.door_secret(key_secret, device_id.encode())
+    body = good[mk.HEAD_BYTES:]
+
+    def edit(at: int, value: bytes) -> str:
+        return (good[:at] + value + good[at + len(value):]).decode()
+
+    refused = [
+        ("ok", good.decode(), None),
+        ("answer_altered", edit(33, b"00"), mk.BAD_ANSWER),
+        ("mac_altered", edit(66, b"00"), mk.BAD_PAYLOAD),
+        ("common_altered", good.decode().replace('"u":42', '"u":43'), mk.BAD_PAYLOAD),
+        ("other_door", good.decode().replace(" front-door ", " back-door "), mk.WRONG_DOOR),
+        ("generation_not_held", good.decode().replace(" front-door 3 ", " front-door 4 "), mk.KEY_OUTDATED),
+        ("spent_challenge", edit(0, spent.hex().encode()), mk.REPLAYED),
+        ("unknown_challenge", edit(0, b"ff" * 16), mk.WRONG_CHALLENGE),
+        ("upper_case_hex", edit(0, challenge.hex().upper().encode()), mk.BAD_FORMAT),
+        ("no_separator", edit(32, b"x"), mk.BAD_FORMAT),
+        ("cut_in_the_head", good[:80].decode(), mk.TRUNCATED),
+        ("cut_after_the_device", good[: mk.HEAD_BYTES + len(device_id)].decode(), mk.TRUNCATED),
+        ("oversized", good.decode() + "x" * (mk.MAX_PRESENTATION_BYTES - len(good) + 1), mk.TOO_LARGE),
+    ]
+    return {
+        "lock": {"device_secret_hex": device_secret.hex(), "device_id": device_id,
+                 "generations": [generation], "challenge_hex": challenge.hex(),
+                 "spent_challenge_hex": spent.hex()},
+        "key": {"key_id_hex": key_id.hex(), "secret_hex": key_secret.hex(), "common": common},
+        "derived": {"k_mobile_hex": k_mobile.hex(), "k_door_hex": k_door.hex(), "wrap_hex": ticket["wrap"],
+                    "ticket_body": body.decode(), "mac_hex": ticket["mac"],
+                    "answer_hex": good[33:65].decode()},
+        "presentations": [{"name": n, "presentation": p, "expect": e} for n, p, e in refused],
+    }
+
+
 def render() -> dict[str, str]:
     """File name -> the exact text of every vector file (test_independent checks the files against it)."""
     return {
@@ -755,6 +801,7 @@ def render() -> dict[str, str]:
         "credentials.json": _json(credentials()),
         "hmac_sha256.json": _json({"source": "RFC 4231 section 4", "cases": hmac_rfc4231()}),
         "schedules.json": _json({"cases": schedules()}),
+        "mobile_keys.json": _json(mobile_keys()),
     }
 
 

@@ -14,7 +14,13 @@ from cloud.auth.operator import Operator
 from cloud.crud.scope import get_in_site, snapshot, taken_in_site
 from cloud.crud.sites import site_key
 from cloud.errors import Conflict, Invalid
-from cloud.models.credential import Credential, CredentialCreate, CredentialPublic, CredentialUpdate
+from cloud.models.credential import (
+    KIND_MOBILE,
+    Credential,
+    CredentialCreate,
+    CredentialPublic,
+    CredentialUpdate,
+)
 from cloud.models.site import Site
 from cloud.models.user import User
 from cloud.permissions.service import doors_of_user, recompute_doors
@@ -123,10 +129,36 @@ def create_credential(
     return credential, prepared.token
 
 
+def add_issued_credential(
+    *, session: Session, operator: Operator, user: User, kind: str, cred_hash: str, assurance: str, label: str
+) -> Credential:
+    """A credential whose id the server made (a mobile key's key id): stored, the user's doors recomputed."""
+    assert user.id is not None
+    check_unique(session=session, site_id=user.site_id, cred_hash=cred_hash)
+    credential = Credential(
+        site_id=user.site_id, user_id=user.id, kind=kind, cred_hash=cred_hash, assurance=assurance
+    )
+    credential.label = label
+    session.add(credential)
+    session.flush()
+    recompute_doors(session=session, door_ids=doors_of_user(session=session, user_id=user.id))
+    record_object_change(
+        session=session,
+        operator=operator,
+        action="create",
+        entity="credential",
+        obj=credential,
+        after=snapshot(CredentialPublic, credential_public(credential)),
+    )
+    return credential
+
+
 def update_credential(
     *, session: Session, operator: Operator, credential: Credential, credential_in: CredentialUpdate
 ) -> Credential:
     """Relabel, or hand the credential to another user of the site (both users' doors recomputed)."""
+    if credential_in.user_id not in (None, credential.user_id) and credential.kind == KIND_MOBILE:
+        raise Invalid("user_id", "a mobile key stays with its user: revoke it and issue another")
     before = snapshot(CredentialPublic, credential_public(credential))
     previous_user = credential.user_id
     if credential_in.user_id is not None:

@@ -37,10 +37,12 @@ class Event(SQLModel, table=True):
     credential_id: int | None = None
     user_id: int | None = None
     reason: str = Field(default="", sa_type=sa.String(24))
+    received_at: int = Field(sa_type=sa.BigInteger)
+    # How the door was asked: card, phone (a phone token or a mobile key), remote, face, card+face (the cloud
+    # decided on an external authenticator's verification), or "" (door events).
     method: str = Field(default="", sa_type=sa.String(16))
     # The external authenticator (a face terminal) that identified the person, as it named itself.
     terminal_id: str = Field(default="", sa_type=sa.String(64))
-    received_at: int = Field(sa_type=sa.BigInteger)
 
 
 # An event as the API shows it.
@@ -57,9 +59,9 @@ class EventPublic(SQLModel):
     credential_id: int | None
     user_id: int | None
     reason: str
+    received_at: int
     method: EventMethod
     terminal_id: str
-    received_at: int
 
 
 # A page of events; pass next_cursor back as ?cursor= for the next page (null: no more).

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, and_, col, or_, select
 
 from cloud.errors import Invalid
+from cloud.events.method import event_method, methods_of
 from cloud.events.models import Event, PresenceEntry, PresencePerson, PresencePublic
 from cloud.integrations.hooks import events_ingested
 from cloud.models.common import now_ts
@@ -26,16 +27,6 @@ from shared_schema.credentials import HASH_HEX_CHARS
 from shared_schema.messages import EVENT_TYPES, MAX_COUNTER
 
 _RESULTS = {"granted": "granted", "denied": "denied"}  # every other event type is "info"
-
-
-_METHODS = {"felica": "card", "iso14443a": "card", "phone": "phone"}
-
-
-def event_method(event_type: str, credential_kind: str) -> str:
-    """How the lock identified the person: "card", "phone", "remote" (a command) or "" (nobody)."""
-    if event_type in ("remote_unlock", "remote_lock"):
-        return "remote"
-    return _METHODS.get(credential_kind, "")
 
 
 @dataclass
@@ -83,19 +74,20 @@ def ingest_events(
     )
     hashes = {event[3] for event in valid if event[3]}
     owners = {
-        cred_hash: (cred_id, user_id, kind)
-        for cred_hash, cred_id, user_id, kind in session.exec(
-            select(Credential.cred_hash, Credential.id, Credential.user_id, Credential.kind).where(
+        cred_hash: (cred_id, user_id)
+        for cred_hash, cred_id, user_id in session.exec(
+            select(Credential.cred_hash, Credential.id, Credential.user_id).where(
                 Credential.site_id == door.site_id, col(Credential.cred_hash).in_(hashes)
             )
         ).all()
     }
+    methods = methods_of(session=session, site_id=door.site_id, hashes=hashes)
     rows = []
     for seq, ts, kind, cred, reason in valid:
         if seq in known:
             continue
         known.add(seq)
-        credential_id, user_id, cred_kind = owners.get(cred, (None, None, ""))
+        credential_id, user_id = owners.get(cred, (None, None))
         rows.append(
             {
                 "site_id": door.site_id,
@@ -109,8 +101,8 @@ def ingest_events(
                 "credential_id": credential_id,
                 "user_id": user_id,
                 "reason": reason,
-                "method": event_method(kind, cred_kind),
                 "received_at": received_at,
+                "method": event_method(methods, kind, cred, reason),
             }
         )
     if rows:

@@ -8,6 +8,7 @@ from cloud.events.models import Event
 from cloud.integrations.verifications.models import Verification
 from cloud.integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cloud.lockkeys.models import DoorKey
+from cloud.mobilekeys.models import MobileKey
 from cloud.models.api_key import ApiKey
 from cloud.models.credential import Credential
 from cloud.models.door import Door
@@ -31,6 +32,7 @@ __all__ = [
     "EventGap",
     "Group",
     "GroupMember",
+    "MobileKey",
     "OperatorAccount",
     "SignInThrottle",
     "Site",

@@ -8,7 +8,10 @@ from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from cloud.models.common import DbId, Label, now_ts
 
+# What POST /credentials enrols; a `mobile` credential is made only by POST /users/{id}/mobile-keys.
 CredentialKind = Literal["felica", "iso14443a", "phone"]
+KIND_MOBILE = "mobile"
+StoredCredentialKind = Literal["felica", "iso14443a", "phone", "mobile"]
 
 
 # Fields an operator sets on a credential.
@@ -52,7 +55,7 @@ class CredentialPublic(CredentialBase):
     id: int
     site_id: int
     user_id: int
-    kind: CredentialKind
+    kind: StoredCredentialKind
     assurance: str
     not_unique: bool
     cred_hash: str

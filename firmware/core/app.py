@@ -86,6 +86,11 @@ class LockApp(CloudApi):
         self._last_tap_at = 0
         self._passage = False
         self._update_lock = asyncio.Lock()
+        self.phone = None  # core.phonetap.PhoneTaps when the HAL carries phone exchanges (BLE)
+        if getattr(hw, "phone", None) is not None:
+            from core.phonetap import attach  # only where a phone can come: others do not pay its heap
+
+            self.phone = attach(self, hw, config)
         self.init_cloud_api()
         self.boot_reason = hw.boot_reason()
         self.record("boot", None, self.boot_reason)
@@ -147,7 +152,14 @@ class LockApp(CloudApi):
             self.store, self.site_key, self.keys.table_key(self.store.generation), kind, uid,
             self.clock.trusted_now(), site.offsets, site.until, site.decision_mode(),
         )
-        seq = self.record("granted" if verdict.granted else "denied", verdict.cred, verdict.reason)
+        self._act(verdict, kind)
+        return verdict
+
+    def _act(self, verdict, kind, log=True):
+        """Log (unless `log` is False), report, signal and, when granted, unlock: a card's or a phone's."""
+        seq = 0
+        if log:
+            seq = self.record("granted" if verdict.granted else "denied", verdict.cred, verdict.reason)
         self._report("decision", {
             "granted": verdict.granted, "reason": verdict.reason, "kind": kind, "seq": seq,
             "cred": binascii.hexlify(verdict.cred).decode() if verdict.cred else "",
@@ -157,7 +169,6 @@ class LockApp(CloudApi):
             self.thumbturn.unlock(self.hw.ticks_ms(), self._passage)
         else:
             self._signal("denied")
-        return verdict
 
     def exit_request(self):
         # Egress from inside always works, lockdown included.
@@ -211,6 +222,8 @@ class LockApp(CloudApi):
         """One pass of the main loop (run() calls it every poll_ms; tests call it directly)."""
         now = self.hw.ticks_ms()
         self._poll_reader(now)
+        if self.phone is not None and self.phone.ready():
+            self.phone.handle()
         if self.hw.exit_button is not None and self.hw.exit_button.take_press():
             self.exit_request()
         self._poll_door(now)

@@ -22,6 +22,8 @@ DEFAULTS = {
     # thrown), "always" (also without feedback: every way out is the exit button), "off"
     "forced_open_alarm": "confirmed",
     "data_dir": "data",
+    # seconds a phone has to answer the lock's challenge (shared_schema.mobilekeys.CHALLENGE_TTL_S)
+    "phone_challenge_s": 15,
 }
 
 

@@ -47,8 +47,15 @@ def record_reason(store, now, offsets, until, mode):
         return reasons.SITE_UNKNOWN
     if mode == MODE_LOCKDOWN and not admin:
         return reasons.LOCKDOWN
-    valid_from, valid_until, scheduled = store.valid_from, store.valid_until, store.schedule != 0
-    if not (valid_from or valid_until or scheduled):
+    return limits_reason(store.valid_from, store.valid_until, store.windows if store.schedule != 0 else None,
+                         now, offsets, until, mode)
+
+
+def limits_reason(valid_from, valid_until, windows_of, now, offsets, until, mode):
+    """Why validity [valid_from, valid_until) (0 = unbounded) and the weekly windows `windows_of()` returns
+    (None: no windows; a callable so that the store reads them only when needed) do not allow `now`, or
+    reasons.OK. A card's record and a phone key's own payload are held to the same rules."""
+    if not (valid_from or valid_until or windows_of):
         return reasons.OK  # always valid: needs no clock
     if mode == MODE_SITE_UNKNOWN:
         return reasons.SITE_UNKNOWN
@@ -58,10 +65,10 @@ def record_reason(store, now, offsets, until, mode):
         return reasons.NOT_YET_VALID
     if valid_until and now >= valid_until:
         return reasons.EXPIRED
-    if scheduled:
+    if windows_of is not None:
         if until is not None and now >= until:
             return reasons.OFFSETS_EXPIRED  # local time past the known offset table: fail closed
-        if not windows_allow(store.windows(), local_seconds(offsets, now)):
+        if not windows_allow(windows_of(), local_seconds(offsets, now)):
             return reasons.OUTSIDE_SCHEDULE
     return reasons.OK
 
@@ -94,8 +101,27 @@ def tap_verdict(store, site_key, table_key, kind, identifier, now, offsets, unti
     cred, error = credential_id(site_key, kind, identifier)
     if cred is None:
         return Verdict(False, error if error in reasons.REASONS else reasons.BAD_CREDENTIAL)
+    return table_verdict(store, table_key, cred, now, offsets, until, mode)
+
+
+def table_verdict(store, table_key, cred, now, offsets, until, mode):
+    """decide() for credential id `cred` with the live table's K_table (None: keys.bin lost)."""
     if store.status == STATUS_CORRUPT or (table_key is None and store.count):
         return Verdict(False, reasons.STORE_UNAVAILABLE, cred)
     if table_key is None:
         return Verdict(False, reasons.UNKNOWN_CREDENTIAL, cred)
     return decide(store, table_hash_bytes(table_key, cred), now, offsets, until, mode, cred)
+
+
+def phone_verdict(store, table_key, checked, now, offsets, until, mode):
+    """A phone's presentation after core.mobilekey checked it (`checked`: its CheckResult): the key's own
+    validity and windows, then the table entry of its key id, exactly as a card's (role, validity, windows,
+    lockdown; a revoked key is no longer in the table: unknown_credential)."""
+    if checked.reason is not None:
+        return Verdict(False, checked.reason, checked.key_id)
+    windows = checked.windows
+    reason = limits_reason(checked.valid_from, checked.valid_until, (lambda: windows) if windows else None,
+                           now, offsets, until, mode)
+    if reason != reasons.OK:
+        return Verdict(False, reason, checked.key_id)
+    return table_verdict(store, table_key, checked.key_id, now, offsets, until, mode)

@@ -32,6 +32,7 @@ LABEL_UP = b"openakerun/v2/up"
 LABEL_DOWN = b"openakerun/v2/down"
 LABEL_TABLE = b"openakerun/v2/table"
 LABEL_REKEY = b"openakerun/v2/rekey/"
+LABEL_MOBILE = b"openakerun/v2/mobile"  # shared_schema.mobilekeys.LABEL_MOBILE
 
 
 def parse_secret(text):
@@ -66,6 +67,7 @@ class Keys:
         self._entries = []  # [generation, secret], at most _MAX_KEYS
         self.confirmed = 0
         self._derived = {}  # generation -> (K_down, K_up, K_table), made on first use
+        self._mobile = {}  # generation -> K_mobile, made at the first phone of that generation
         self.status = self._load()  # "missing" | "ok" | "corrupt" (keys.bin)
         if self.status != "ok" and secret is not None and 1 <= generation <= _MAX_GEN:
             self._entries = [[generation, secret]]
@@ -97,9 +99,10 @@ class Keys:
             struct.pack_into(_ENTRY, out, _HEADER_SIZE + i * _ENTRY_SIZE, entries[i][0], entries[i][1])
         fsutil.write_atomic(self.path, bytes(out) + struct.pack("<I", binascii.crc32(out)))
         self._entries, self.confirmed, self.status = entries, confirmed, "ok"
-        for generation in list(self._derived):
-            if not self.has(generation):
-                del self._derived[generation]
+        for cache in (self._derived, self._mobile):
+            for generation in list(cache):
+                if not self.has(generation):
+                    del cache[generation]
 
     # --- what the lock holds -----------------------------------------------------------------------------
 
@@ -149,6 +152,15 @@ class Keys:
         """K_table of `generation` (HmacKey), None if this lock does not hold that secret."""
         keys = self._keys(generation) if generation else None
         return keys[2] if keys is not None else None
+
+    def mobile_key(self, generation):
+        """K_mobile of `generation` (HmacKey): checks phones' tickets; None if this lock does not hold it."""
+        if generation not in self._mobile:
+            secret = self._secret(generation)
+            if secret is None:
+                return None
+            self._mobile[generation] = HmacKey(hmac_sha256(secret, LABEL_MOBILE))
+        return self._mobile[generation]
 
     # --- rotation ----------------------------------------------------------------------------------------
 

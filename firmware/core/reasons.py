@@ -30,6 +30,9 @@ REASONS = (
     "reprovisioned",
     # door forced open while the bolt was locked (event type tamper)
     "forced",
+    # a phone's mobile key refused before its table entry (shared_schema.mobilekeys.PHONE_REFUSALS)
+    "too_large", "truncated", "bad_format", "wrong_challenge", "stale_challenge", "replayed", "wrong_door",
+    "key_outdated", "bad_payload", "bad_answer",
 )
 
 

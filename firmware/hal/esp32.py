@@ -229,6 +229,7 @@ class Hardware:
         self.buzzer = _build_player(config.get("buzzer_pin"), BUZZER_PATTERNS, BuzzerOutput)
         ssid = config.get("wifi_ssid")
         self.wifi = WiFi(ssid, config.get("wifi_password")) if ssid else None
+        self.phone = _build_phone(config)
         self._started = False
 
     def ticks_ms(self):  # opaque ticks value, compare with ticks_diff
@@ -402,6 +403,15 @@ def _build_exit_button(config: dict) -> DebouncedButton | None:
                              _level(config, "exit_active_level", 0))
     pin.irq(handler=button.irq, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
     return button
+
+
+def _build_phone(config: dict):
+    # Phones with mobile keys over BLE (hal/esp32_ble.py), only when the config asks: the BLE stack takes RAM.
+    if not config.get("ble_phone_keys", False):
+        return None
+    from hal import esp32_ble
+
+    return esp32_ble.build(config)
 
 
 def build(config: dict) -> Hardware:

@@ -54,6 +54,7 @@ class Hardware:
         self.buzzer = SimSignal(self, "buzzer")
         self.watchdog = SimWatchdog(self, int(config.get("wdt_ms", 8000)))
         self.rtc = SimRTC(self, bool(config.get("sim_ntp", False)))
+        self.phone = _build_phone(self, config)
         initial_time = config.get("sim_time")
         if initial_time == "host":
             self.rtc.set(int(time.time()))
@@ -173,6 +174,15 @@ def _build_exit_button(hw, config):
     _pull(config, "exit_pull")
     return SimButton(hw, _level(config, "exit_active_level", 0), int(config.get("exit_debounce_ms", 50)),
                      int(config.get("sim_exit_press_ms", 200)))
+
+
+def _build_phone(hw, config):
+    # The BLE transport of phone keys, played over the control channel; sim_phone false: none fitted.
+    if not config.get("sim_phone", True):
+        return None
+    from hal.sim_phone import SimPhone
+
+    return SimPhone(hw)
 
 
 def _make_dirs(path):

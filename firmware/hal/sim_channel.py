@@ -231,6 +231,38 @@ def _cmd_set_time(hw, command):
     return {"time": unix}
 
 
+def _phone(hw):
+    if hw.phone is None or hw.phone.exchange is None:
+        raise CommandError("not_fitted", "no phone transport (sim_phone false, or no device_id)")
+    return hw.phone.exchange
+
+
+def _cmd_phone_hello(hw, command):
+    device_id, challenge = _phone(hw).hello()
+    return {"device_id": device_id, "challenge": challenge}
+
+
+_PARTS = ("S", "F", "M", "L")  # shared_schema.mobilekeys.PARTS
+
+
+def _cmd_phone_answer(hw, command):
+    exchange = _phone(hw)
+    part = command.get("part", "S")
+    data = command.get("data")
+    if part not in _PARTS:
+        raise CommandError("bad_field", "part: S (whole), F (first), M (middle) or L (last)")
+    if not isinstance(data, str):
+        raise CommandError("bad_field", "data: the presentation (or a part of it) as text")
+    try:
+        raw = data.encode()
+    except UnicodeError:
+        raise CommandError("bad_field", "data: text") from None
+    error = exchange.feed(part, raw)
+    if error:
+        raise CommandError(error, "the lock is still deciding the last one" if error == "busy" else part)
+    return None
+
+
 def _cmd_status(hw, command):
     return {"status": hw.status()}
 
@@ -252,6 +284,8 @@ _COMMANDS = {
     "status": _cmd_status,
     "ping": _cmd_ping,
     "history": _cmd_history,
+    "phone_hello": _cmd_phone_hello,
+    "phone_answer": _cmd_phone_answer,
 }
 
 

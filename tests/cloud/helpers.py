@@ -64,6 +64,7 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
     key = api.ok(
         "POST", "/api-keys", 201, json={"name": f"{tag} kiosk", "role": "viewer", "site_id": site_id}
     )
+    phone = api.ok("POST", f"/users/{user['id']}/mobile-keys", 201, json={"zone_id": zone["id"]})
     webhook = api.ok(
         "POST",
         "/webhooks",
@@ -80,6 +81,7 @@ def one_of_everything(api: Api, site_id: int, tag: str) -> dict[str, int]:
         "rule_id": rule["id"],
         "credential_id": user["credential"]["id"],
         "key_id": key["id"],
+        "mobile_key_id": phone["id"],
         "cred_hash": user["credential"]["cred_hash"],
         "webhook_id": webhook["id"],
         "delivery_id": delivery["id"],

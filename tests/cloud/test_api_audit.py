@@ -88,6 +88,20 @@ def test_every_change_operation_is_audited(app: FastAPI, admin: Api, client: Tes
             "access_rule",
         ),
         (
+            "post",
+            "/users/{user_id}/mobile-keys",
+            f"/users/{spare_user}/mobile-keys",
+            {"door_id": spare_door},
+            "mobile_key",
+        ),
+        (
+            "delete",
+            "/users/{user_id}/mobile-keys/{mobile_key_id}",
+            f"/users/{i['user_id']}/mobile-keys/{i['mobile_key_id']}",
+            None,
+            "mobile_key",
+        ),
+        (
             "patch",
             "/access-rules/{rule_id}",
             f"/access-rules/{i['rule_id']}",

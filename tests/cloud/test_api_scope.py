@@ -30,6 +30,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/doors/{door_id}/commands"): {"json": {"action": "unlock"}},
     ("get", "/zones/{zone_id}/presence"): {"params": {"since": 0}},
     ("patch", "/webhooks/{webhook_id}"): {"json": {"description": "taken over"}},
+    ("post", "/users/{user_id}/mobile-keys"): {"json": {"door_id": 1}},
 }
 
 

@@ -63,7 +63,7 @@ def test_dynamic_keys_are_complete() -> None:
             "import",
         ),
         "actor": ("api_key", "account"),
-        "kind": ("felica", "iso14443a", "phone"),
+        "kind": ("felica", "iso14443a", "phone", "mobile"),
     }.items():
         for lang in LANGUAGES:
             for value in values:

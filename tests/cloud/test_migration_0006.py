@@ -1,6 +1,6 @@
-"""Migration 0006 on a database populated at revision 0004 (SQLite and PostgreSQL): existing rows get the
-defaults (no face unlock, "in" doors, unbounded validity, no scopes, midnight day boundary), the new code
-works on the result, and a downgrade drops what 0004 cannot hold (cloud-recorded events) and goes back."""
+"""Migration 0006 on a database populated at its parent revision, 0007 (SQLite and PostgreSQL): existing
+rows get the defaults (no face unlock, "in" doors, unbounded validity, no scopes, midnight day boundary), the
+new code works on the result, and a downgrade drops what 0007 cannot hold (cloud-recorded events)."""
 
 from collections.abc import Iterator
 
@@ -38,8 +38,8 @@ def _downgrade(engine: Engine, revision: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def at_0004(request: pytest.FixtureRequest, master_key: str) -> Iterator[Engine]:
-    with scratch_database(request.param, POSTGRES_URL, "mig6test", revision="0004") as engine:
+def at_0007(request: pytest.FixtureRequest, master_key: str) -> Iterator[Engine]:
+    with scratch_database(request.param, POSTGRES_URL, "mig6test", revision="0007") as engine:
         with engine.begin() as connection:
             for statement in ROWS:
                 connection.execute(text(statement))
@@ -51,10 +51,10 @@ def at_0004(request: pytest.FixtureRequest, master_key: str) -> Iterator[Engine]
         yield engine
 
 
-def test_existing_rows_get_the_defaults_and_the_code_works_on_them(at_0004: Engine) -> None:
-    upgrade(at_0004)
-    assert current_revision(at_0004) == head_revision()
-    with at_0004.connect() as connection:
+def test_existing_rows_get_the_defaults_and_the_code_works_on_them(at_0007: Engine) -> None:
+    upgrade(at_0007)
+    assert current_revision(at_0007) == head_revision()
+    with at_0007.connect() as connection:
         door = connection.execute(text("SELECT direction, face_threshold, require_face_s FROM door")).one()
         user = connection.execute(text("SELECT valid_from, valid_until FROM app_user")).one()
         event = connection.execute(text("SELECT seq, method, terminal_id FROM event")).one()
@@ -62,8 +62,8 @@ def test_existing_rows_get_the_defaults_and_the_code_works_on_them(at_0004: Engi
         expires = connection.execute(text("SELECT expires_at FROM command")).scalar_one()
     assert tuple(door) == ("in", None, 0) and tuple(user) == (0, 0) and tuple(event) == (7, "", "")
     assert boundary == 0 and expires == 0
-    with TestClient(create_app(engine=at_0004)) as client:
-        headers = {"Authorization": f"Bearer {issue_key(at_0004, 'admin', None, 'after 0006')}"}
+    with TestClient(create_app(engine=at_0007)) as client:
+        headers = {"Authorization": f"Bearer {issue_key(at_0007, 'admin', None, 'after 0006')}"}
         assert client.get(f"{API}/api-keys", headers=headers).json()["data"][0]["scopes"] == []
         events = client.get(f"{API}/events", headers=headers).json()["data"]
         assert [(e["seq"], e["method"]) for e in events] == [(7, "")]
@@ -76,9 +76,9 @@ def test_existing_rows_get_the_defaults_and_the_code_works_on_them(at_0004: Engi
         assert client.get(f"{API}/doors/1", headers=headers).json()["face_threshold"] is None
 
 
-def test_a_downgrade_drops_cloud_recorded_events_and_goes_back(at_0004: Engine) -> None:
-    upgrade(at_0004)
-    with at_0004.begin() as connection:
+def test_a_downgrade_drops_cloud_recorded_events_and_goes_back(at_0007: Engine) -> None:
+    upgrade(at_0007)
+    with at_0007.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO event (site_id, door_id, seq, ts, clock_set, type, result, cred_hash, reason, "
@@ -86,9 +86,9 @@ def test_a_downgrade_drops_cloud_recorded_events_and_goes_back(at_0004: Engine) 
                 "VALUES (1, 1, NULL, 1790000001, true, 'granted', 'granted', '', 'face', 'face', 'cam', 0)"
             )
         )
-    _downgrade(at_0004, "0004")
-    assert current_revision(at_0004) == "0004"
-    with at_0004.connect() as connection:
+    _downgrade(at_0007, "0007")
+    assert current_revision(at_0007) == "0007"
+    with at_0007.connect() as connection:
         assert connection.execute(text("SELECT seq FROM event")).scalars().all() == [7]
-    upgrade(at_0004)
-    assert current_revision(at_0004) == head_revision()
+    upgrade(at_0007)
+    assert current_revision(at_0007) == head_revision()

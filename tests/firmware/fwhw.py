@@ -86,8 +86,21 @@ class FakeWatchdog:
     def feed(self):
         self.feeds += 1
 
+class FakePhonePort:
+    """The transport of phone exchanges (BLE on the board): the core attaches its exchange, answers here."""
+
+    def __init__(self):
+        self.exchange = None
+        self.results = []
+
+    def attach(self, exchange):
+        self.exchange = exchange
+
+    def result(self, reason):
+        self.results.append(reason)
+
 class FakeHardware:
-    def __init__(self, data_dir, door=True, now=None, boot="power_on"):
+    def __init__(self, data_dir, door=True, now=None, boot="power_on", phone=False):
         self.time = FakeTime()
         self.reader = FakeReader()
         self.actuator = FakeActuator(self.time)
@@ -100,6 +113,7 @@ class FakeHardware:
         self.data_dir = data_dir
         self.reports = []
         self._boot = boot
+        self.phone = FakePhonePort() if phone else None
 
     def boot_reason(self):
         return self._boot

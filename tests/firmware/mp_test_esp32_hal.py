@@ -1,5 +1,6 @@
-# micropython-test heapsize=176K
-# heapsize 176K (160K is the least that passes): the HAL, drivers and the whole core compile from source here.
+# micropython-test heapsize=184K
+# heapsize 184K (it was 176K before the BLE phone service and the phone reasons; 168K fails):
+# the HAL, drivers and the whole core compile from source here.
 # The ESP32 HAL executed on the real MicroPython interpreter over a stand-in
 # `machine` module (tests/firmware/fake_board): config -> pins, PWM duty for the calibrated angles, IRQ
 # debounce, PN532 over the I2C and UART buses, RTC epoch handling, NTP, boot reasons, and the real core's

@@ -129,8 +129,9 @@ async def _relay_door_over_tcp(LockApp):
     # The whole lock on the simulated relay door: the exit button pulses an automatic door's contact, and
     # a client on the control channel sees the relay's level go and come back.
     # held longer than a poll period plus the debounce time, or a press can fall between two polls
+    # sim_phone false: no phone transport, so the phone code (tested in mp_test_sim_phone.py) is not compiled
     config = _config(relay_mode="pulse", relay_pulse_ms=60, exit_debounce_ms=10, sim_exit_press_ms=150,
-                     site_key="000102030405060708090a0b0c0d0e0f")
+                     site_key="000102030405060708090a0b0c0d0e0f", sim_phone=False)
     hw = build(config)
     app = LockApp(hw, config)
     runner = asyncio.create_task(app.run())

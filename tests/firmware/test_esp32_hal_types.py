@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SITE = next(Path(sys.prefix).glob("lib/python3*/site-packages"))
 STUB_DIST = "micropython_esp32_stubs"
-CHECKED = ["firmware/hal/esp32.py", "firmware/drivers"]
+CHECKED = ["firmware/hal/esp32.py", "firmware/hal/esp32_ble.py", "firmware/drivers"]
 
 
 def _stub_names() -> list[str]:

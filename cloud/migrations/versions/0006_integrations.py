@@ -1,9 +1,9 @@
 """integrations: webhooks (endpoints, outbox, attempts), event gaps, verifications; integration keys
-(scopes, rate limit), door face and direction settings, site day boundary, user validity, event method and
-terminal, command expiry
+(scopes, rate limit), door face and direction settings, site day boundary, user validity, event terminal
+(and a longer method), command expiry
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-02 14:47:10.897220
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -145,7 +145,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("require_face_s", sa.Integer(), nullable=False, server_default="0"))
 
     with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("method", sa.String(length=16), nullable=False, server_default=""))
+        # "card+face" needs more than 0007's 8 characters.
+        batch_op.alter_column("method", existing_type=sa.String(length=8), type_=sa.String(length=16))
         batch_op.add_column(sa.Column("terminal_id", sa.String(length=64), nullable=False, server_default=""))
         batch_op.alter_column("seq", existing_type=sa.BIGINT(), nullable=True)
 
@@ -159,12 +160,12 @@ def downgrade() -> None:
     with op.batch_alter_table("site", schema=None) as batch_op:
         batch_op.drop_column("day_boundary_minute")
 
-    # Events the cloud recorded itself (face verifications) have no sequence number: 0004 cannot hold them.
+    # Events the cloud recorded itself (face verifications) have no sequence number: 0007 cannot hold them.
     op.execute("DELETE FROM event WHERE seq IS NULL")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.alter_column("seq", existing_type=sa.BIGINT(), nullable=False)
         batch_op.drop_column("terminal_id")
-        batch_op.drop_column("method")
+        batch_op.alter_column("method", existing_type=sa.String(length=16), type_=sa.String(length=8))
 
     with op.batch_alter_table("door", schema=None) as batch_op:
         batch_op.drop_column("require_face_s")
